@@ -1,0 +1,47 @@
+# Two commands do everything on a fresh clone with only Python and pip:
+#   make demo   runs the demo on the embedded digits data set
+#   make test   installs what is needed and runs the whole test suite
+# Each creates its virtual environment(s) in the repository root when missing.
+PYTHON ?= python3
+VENV := .venv
+OLDEST := .venv-oldest
+PIP_FLAGS := --quiet --disable-pip-version-check
+# Two modAL releases speak two query-strategy protocols; both are tested.
+MODAL_VERSIONS := 0.4.1 0.4.2.1
+
+.PHONY: test test-main test-modal demo clean
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install $(PIP_FLAGS) -c constraints.txt -e ".[dev,plot]"
+	touch $@
+
+# Lower bounds of every dependency, scikit-learn < 1.8 for modAL, and each
+# modAL release in its own folder (modAL is pure Python). 0.4.2.1 pins
+# skorch==0.9.0, which no longer imports: it is installed without its pins.
+$(OLDEST)/.installed: pyproject.toml ci-constraints-oldest.txt
+	test -x $(OLDEST)/bin/python || $(PYTHON) -m venv $(OLDEST)
+	$(OLDEST)/bin/python -m pip install $(PIP_FLAGS) -c ci-constraints-oldest.txt -e ".[dev]"
+	for v in $(MODAL_VERSIONS); do \
+	  $(OLDEST)/bin/python -m pip install $(PIP_FLAGS) --no-deps --target $(OLDEST)/modal-$$v "modAL-python==$$v" || exit 1; \
+	done
+	touch $@
+
+test: test-main test-modal
+
+# Everything but the modAL suite, on the newest scikit-learn, with doctests.
+test-main: $(VENV)/.installed
+	$(VENV)/bin/python -m pytest tests skbal --ignore=tests/modal
+
+# The modAL suite once per modAL release, on the oldest supported versions.
+test-modal: $(OLDEST)/.installed
+	for v in $(MODAL_VERSIONS); do \
+	  SKBAL_EXPECT_MODAL=$$v PYTHONPATH=$(OLDEST)/modal-$$v \
+	    $(OLDEST)/bin/python -m pytest tests/modal -p no:cacheprovider || exit 1; \
+	done
+
+demo: $(VENV)/.installed
+	$(VENV)/bin/python -m skbal
+
+clean:
+	rm -rf $(VENV) $(OLDEST) .pytest_cache .hypothesis build *.egg-info

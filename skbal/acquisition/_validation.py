@@ -1,0 +1,170 @@
+"""Validation shared by every acquisition entry point.
+
+The (N, K, C) log-probability array is checked in the same pass that the
+scores need anyway (``exp`` then a sum over classes), so validation costs no
+extra pass over the hot data: :func:`iter_prob_chunks` yields each chunk's
+log-probabilities and probabilities in float64 after checking them.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Iterator
+
+import numpy as np
+
+from skbal.utils import to_numpy
+
+#: Default tolerance on |sum_c p_c - 1| for one (row, draw).
+NORMALISATION_ATOL = 1e-3
+
+# Rows per chunk are chosen so that one float64 chunk is ~2 MiB (L2-sized).
+_CHUNK_ELEMENTS = 1 << 18
+
+
+def as_log_probs_array(log_probs, *, name: str = "log_probs") -> np.ndarray:
+    """Shape and dtype checks only (no pass over the data)."""
+    array = to_numpy(log_probs, name=name)
+    if array.dtype.kind != "f":
+        raise TypeError(
+            f"{name} must be a floating-point array of natural-log probabilities, "
+            f"got dtype {array.dtype}."
+        )
+    if array.dtype.itemsize < 4:  # float16: compute in float32 at least
+        array = array.astype(np.float32)
+    if array.ndim != 3:
+        raise ValueError(
+            f"{name} must have shape (n_samples, n_mc_samples, n_classes) (ndim 3), "
+            f"got ndim {array.ndim} with shape {array.shape}."
+        )
+    n_samples, n_draws, n_classes = array.shape
+    if n_samples < 1 or n_draws < 1:
+        raise ValueError(
+            f"{name} must have at least one row and one posterior draw, got shape {array.shape}."
+        )
+    if n_classes < 2:
+        raise ValueError(f"{name} must have at least 2 classes (last axis), got shape {array.shape}.")
+    return array
+
+
+def rows_per_chunk(n_draws: int, n_classes: int, elements: int = _CHUNK_ELEMENTS) -> int:
+    return max(1, elements // (n_draws * n_classes))
+
+
+def _diagnose(log_probs_n_K_C, sums_n_K, first_row, atol, name) -> ValueError:
+    if np.isnan(log_probs_n_K_C).any():
+        row = first_row + int(np.flatnonzero(np.isnan(log_probs_n_K_C).any(axis=(1, 2)))[0])
+        return ValueError(f"{name} contains NaN (first in row {row}); expected finite log-probabilities or -inf.")
+    if np.isposinf(log_probs_n_K_C).any():
+        row = first_row + int(np.flatnonzero(np.isposinf(log_probs_n_K_C).any(axis=(1, 2)))[0])
+        return ValueError(f"{name} contains +inf (first in row {row}); log-probabilities are <= 0.")
+    bad = ~(np.abs(sums_n_K - 1.0) <= atol)
+    row, draw = (int(i) for i in np.argwhere(bad)[0])
+    return ValueError(
+        f"{name} rows must be normalised natural-log probabilities: exp({name}[{first_row + row}, "
+        f"{draw}, :]).sum() is {sums_n_K[row, draw]:.6g}, expected 1 within {atol:g}. Pass "
+        "log_softmax(logits) or log(probabilities), not logits or probabilities."
+    )
+
+
+def iter_prob_chunks(
+    log_probs, *, name: str = "log_probs", atol: float = NORMALISATION_ATOL
+) -> Iterator[tuple[slice, np.ndarray, np.ndarray]]:
+    """Yield ``(rows, log_probs_n_K_C, probs_n_K_C)`` in float64, validated.
+
+    The caller's array is never written to.
+    """
+    array = as_log_probs_array(log_probs, name=name)
+    n_samples, n_draws, n_classes = array.shape
+    step = rows_per_chunk(n_draws, n_classes)
+    for start in range(0, n_samples, step):
+        rows = slice(start, min(start + step, n_samples))
+        log_probs_n_K_C = array[rows].astype(np.float64, copy=False)
+        probs_n_K_C = np.exp(log_probs_n_K_C)
+        sums_n_K = probs_n_K_C.sum(axis=-1)
+        if not (np.abs(sums_n_K - 1.0) <= atol).all():  # NaN and inf fail here too
+            raise _diagnose(log_probs_n_K_C, sums_n_K, start, atol, name)
+        yield rows, log_probs_n_K_C, probs_n_K_C
+
+
+def check_log_probs(log_probs, *, atol: float = NORMALISATION_ATOL) -> np.ndarray:
+    """Validate posterior samples and return them as a numpy array.
+
+    Every acquisition function applies these checks. The array is returned
+    without a copy (float32 and float64 are kept; torch tensors are moved to
+    the CPU; float16 is upcast to float32) and is never modified.
+
+    Parameters
+    ----------
+    log_probs : array-like or torch.Tensor of shape (n_samples, n_mc_samples, n_classes)
+        Natural-log class probabilities: ``log_probs[i, k, c]`` is
+        log p(y_i = c | x_i, ω_k). Draw ``k`` must be the same posterior
+        sample ω_k for every row. ``-inf`` (probability 0) is allowed.
+    atol : float, default=1e-3
+        Tolerance on ``|sum_c exp(log_probs[i, k, c]) - 1|``. Loose enough
+        for float32 round-off, tight enough to catch logits or plain
+        probabilities passed by mistake.
+
+    Returns
+    -------
+    log_probs : numpy.ndarray of shape (n_samples, n_mc_samples, n_classes)
+
+    Raises
+    ------
+    TypeError
+        If the array is not floating point.
+    ValueError
+        If ndim is not 3, an axis is empty, there are fewer than 2 classes,
+        an entry is NaN or +inf, or a (row, draw) is not normalised.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skbal.acquisition import check_log_probs
+    >>> check_log_probs(np.log([[[0.5, 0.5]]])).shape
+    (1, 1, 2)
+    >>> check_log_probs(np.array([[[2.0, -1.0]]]))  # logits, not log-probabilities
+    Traceback (most recent call last):
+    ...
+    ValueError: log_probs rows must be normalised natural-log probabilities: ...
+    """
+    atol = check_positive_real(atol, "atol")
+    array = as_log_probs_array(log_probs)
+    for _ in iter_prob_chunks(array, atol=atol):
+        pass
+    return array
+
+
+def check_positive_real(value, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}.")
+    if not (np.isfinite(value) and value > 0):
+        raise ValueError(f"{name} must be a finite number > 0, got {value!r}.")
+    return float(value)
+
+
+def check_count(value, name: str, *, low: int = 1, high: int | None = None, high_name: str = "") -> int:
+    """An integer in [low, high]; bools and floats are rejected."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}.")
+    value = int(value)
+    if value < low:
+        raise ValueError(f"{name} must be >= {low}, got {value}.")
+    if high is not None and value > high:
+        raise ValueError(f"{name} must be <= {high_name or high}, got {value} > {high}.")
+    return value
+
+
+def check_scores(scores, *, name: str = "scores") -> np.ndarray:
+    """A 1-d float64 array with no NaN and no +inf (-inf is allowed)."""
+    array = to_numpy(scores, name=name)
+    if array.dtype.kind not in "fiu":
+        raise TypeError(f"{name} must be a numeric array, got dtype {array.dtype}.")
+    if array.ndim != 1:
+        raise ValueError(f"{name} must be 1-d of shape (n_samples,), got shape {array.shape}.")
+    if array.size == 0:
+        raise ValueError(f"{name} must not be empty.")
+    array = array.astype(np.float64, copy=False)
+    if np.isnan(array).any() or np.isposinf(array).any():
+        raise ValueError(f"{name} must not contain NaN or +inf.")
+    return array
