@@ -32,6 +32,9 @@ N_JOINT_SAMPLES = 10_000
 # 2**22 float64 = 32 MiB per temporary.
 _BLOCK_ELEMENTS = 1 << 22
 
+# Gains this close to the best are ties, broken by the lower index.
+_TIE_RTOL, _TIE_ATOL = 1e-12, 1e-15
+
 
 class _JointState:
     """Label configurations of the chosen points and p(ω | configuration)."""
@@ -109,6 +112,16 @@ def _gains(state: _JointState, probs_K_N_C, entropies_K_N, candidates_n) -> np.n
     return np.maximum(gains_n, 0.0, out=gains_n)
 
 
+def _argmax_lowest_index(gains_N: np.ndarray) -> int:
+    """argmax, treating gains within round-off (1e-12 relative) as ties.
+
+    Identical pool rows have equal gains in exact arithmetic, but a matrix
+    product may round their columns differently; the lower index must win.
+    """
+    best = gains_N.max()
+    return int(np.flatnonzero(gains_N >= best - _TIE_RTOL * best - _TIE_ATOL)[0])
+
+
 def batchbald(
     log_probs,
     batch_size: int,
@@ -146,7 +159,9 @@ def batchbald(
 
     Notes
     -----
-    Step i adds argmax_x I[y_1, ..., y_{i-1}, y_x; ω] (ties: lowest index).
+    Step i adds argmax_x I[y_1, ..., y_{i-1}, y_x; ω] (ties, up to a
+    relative round-off of 1e-12: lowest index, so exact duplicates are taken
+    in index order).
     The objective is submodular, so greedy is a (1 - 1/e)-approximation, a
     point's gain never exceeds its BALD score, and gains do not increase.
     The gain is computed as the conditional mutual information
@@ -187,7 +202,7 @@ def batchbald(
     available_N = np.ones(n_samples, dtype=bool)
     indices, gains = [], []
     for step in range(batch_size):
-        best = int(np.argmax(np.where(available_N, gains_N, -np.inf)))
+        best = _argmax_lowest_index(np.where(available_N, gains_N, -np.inf))
         indices.append(best)
         gains.append(gains_N[best])
         available_N[best] = False
