@@ -36,7 +36,7 @@ test-main: $(VENV)/.installed
 # The modAL suite once per modAL release, on the oldest supported versions.
 test-modal: $(OLDEST)/.installed
 	for v in $(MODAL_VERSIONS); do \
-	  SKBAL_EXPECT_MODAL=$$v PYTHONPATH=$(OLDEST)/modal-$$v \
+	  SKBAL_EXPECT_MODAL=$$v PYTHONPATH=$(CURDIR)/$(OLDEST)/modal-$$v \
 	    $(OLDEST)/bin/python -m pytest tests/modal -p no:cacheprovider || exit 1; \
 	done
 

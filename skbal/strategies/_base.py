@@ -1,0 +1,156 @@
+"""The template every query strategy follows.
+
+``BaseQueryStrategy.select`` validates everything cheap first (counts,
+parameters, the estimator, the pool), then draws the posterior samples once
+and hands them to the subclass's ``_select``. ``__call__`` adds modAL's
+protocol on top.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+
+import numpy as np
+from sklearn.base import BaseEstimator
+
+from skbal.acquisition._validation import check_count
+from skbal.posterior import resolve_posterior
+from skbal.strategies._modal import RetryGuard, caller_frame, expects_metrics
+from skbal.utils import check_random_state, spawn_seed
+
+DROPOUT_MASKS = ("consistent", "independent")
+
+
+class BaseQueryStrategy(BaseEstimator):
+    """Base class of skbal's query strategies.
+
+    A strategy is a scikit-learn estimator (so ``clone``, ``get_params``,
+    ``set_params`` and grid search work) and a callable with modAL's
+    query-strategy signature ``strategy(learner, X_pool, n_instances=...)``.
+
+    Subclasses set :attr:`_requires_posterior` and implement
+    ``_select(log_probs_N_K_C, n, rng, n_rows) -> (indices, scores)``; a subclass
+    with parameters to check overrides ``_validate_params``.
+    """
+
+    #: True: needs K > 1 posterior draws (MC dropout, ensembles, committees).
+    #: False: also works with any classifier's ``predict_proba`` (K = 1).
+    #: None: needs no predictions at all (random sampling).
+    _requires_posterior = True
+
+    def __call__(self, classifier, X_pool, n_instances=None, **kwargs):
+        """Choose ``n_instances`` points of ``X_pool`` to label (modAL protocol).
+
+        Parameters
+        ----------
+        classifier : modAL learner, Committee or fitted estimator
+            What modAL passes as the first argument; see
+            :func:`skbal.sample_log_proba` for the supported estimators.
+        X_pool : array-like of shape (n_samples, n_features)
+            The unlabelled pool (numpy, pandas, scipy sparse or torch).
+        n_instances : int, default=None
+            How many points to choose; None uses ``query_size``.
+
+        Returns
+        -------
+        indices : ndarray of shape (n_instances,), int64
+            Positions in ``X_pool``, in the order chosen. When
+            ``classifier`` is a modAL >= 0.4.2 learner, ``(indices, scores)``
+            is returned instead, as that version's ``query`` expects (it
+            hands ``scores`` back with ``return_metrics=True``).
+        """
+        if kwargs:
+            hint = (
+                " return_metrics needs modAL-python >= 0.4.2, whose query() handles it."
+                if "return_metrics" in kwargs
+                else ""
+            )
+            raise TypeError(f"{type(self).__name__}() got unexpected keyword arguments {sorted(kwargs)}.{hint}")
+        caller = caller_frame()
+        guard = self.__dict__.setdefault("_retry_guard", RetryGuard())
+        error = guard.pending_error(caller)
+        if error is not None:
+            raise error
+        try:
+            indices, scores = self.select(classifier, X_pool, n_instances)
+        except BaseException as exc:
+            guard.remember(caller, exc)
+            raise
+        if expects_metrics(classifier):
+            return indices, scores
+        return indices
+
+    def select(self, estimator, X_pool, n_instances=None) -> tuple[np.ndarray, np.ndarray]:
+        """Choose points to label and return them with their scores.
+
+        The estimator-level entry point, for use without modAL.
+
+        Parameters
+        ----------
+        estimator : estimator, modAL learner or Committee
+            Fitted. See :func:`skbal.sample_log_proba` for what is supported.
+        X_pool : array-like of shape (n_samples, n_features)
+            The unlabelled pool. Never modified.
+        n_instances : int, default=None
+            How many points to choose; None uses ``query_size``. Must be
+            between 1 and the pool size (a larger value raises ValueError).
+
+        Returns
+        -------
+        indices : ndarray of shape (n_instances,), int64
+            Positions in ``X_pool``, in the order chosen.
+        scores : ndarray of shape (n_instances,), float64
+            The acquisition score of each chosen point (for BatchBALD, its
+            gain in joint mutual information).
+        """
+        n_instances = self.query_size if n_instances is None else n_instances
+        check_count(self.query_size, "query_size")
+        n_instances = check_count(n_instances, "n_instances")
+        self._validate_params()
+        posterior = None
+        if self._requires_posterior is not None:
+            posterior = resolve_posterior(estimator, allow_deterministic=not self._requires_posterior)
+            X_pool = posterior.check_input(X_pool)
+            n_rows = posterior.n_rows(X_pool)
+        else:
+            n_rows = _n_rows(X_pool)
+        if n_instances > n_rows:
+            raise ValueError(
+                f"n_instances must be <= the pool size, got n_instances={n_instances} for a pool of {n_rows} rows."
+            )
+        rng = check_random_state(self.random_state)
+        log_probs_N_K_C = None
+        if posterior is not None:
+            n_mc_samples = self.n_mc_samples or posterior.default_n_mc_samples
+            n_mc_samples = check_count(n_mc_samples, "n_mc_samples")
+            log_probs_N_K_C = posterior.sample(
+                X_pool, n_mc_samples, random_state=spawn_seed(rng), dropout_masks=self.dropout_masks
+            )
+        indices, scores = self._select(log_probs_N_K_C, n_instances, rng, n_rows)
+        return np.asarray(indices, dtype=np.int64), np.asarray(scores, dtype=np.float64)
+
+    def _validate_params(self) -> None:
+        if getattr(self, "n_mc_samples", None) is not None:
+            check_count(self.n_mc_samples, "n_mc_samples")
+        masks = getattr(self, "dropout_masks", "consistent")
+        if masks not in DROPOUT_MASKS:
+            raise ValueError(f"dropout_masks must be one of {DROPOUT_MASKS}, got {masks!r}.")
+
+    @abstractmethod
+    def _select(self, log_probs_N_K_C, n_instances: int, rng: np.random.Generator, n_rows: int):
+        """Return ``(indices, scores)`` of the ``n_instances`` chosen points.
+
+        ``log_probs_N_K_C`` is None when ``_requires_posterior`` is None.
+        """
+
+    def __getstate__(self):
+        state = dict(super().__getstate__())
+        state.pop("_retry_guard", None)  # holds frames: never pickled
+        return state
+
+
+def _n_rows(X) -> int:
+    shape = getattr(X, "shape", None)
+    if shape is not None and len(shape) >= 1:
+        return int(shape[0])
+    return len(X)
