@@ -113,10 +113,14 @@ def _normalised_rows(probs_M_C: np.ndarray) -> np.ndarray:
 
 
 def _prepare(log_probs):
-    """One validated pass: probabilities (K, N, C), per-draw entropies (K, N), BALD (N,)."""
+    """One validated pass: probabilities (K, N, C), per-draw entropies (K, N), BALD (N,).
+
+    The probabilities keep the input's precision (float32 input: half the
+    memory); everything is computed in float64.
+    """
     array = as_log_probs_array(log_probs)
     n_samples, n_draws, n_classes = array.shape
-    probs_K_N_C = np.empty((n_draws, n_samples, n_classes))
+    probs_K_N_C = np.empty((n_draws, n_samples, n_classes), dtype=array.dtype)
     entropies_K_N = np.empty((n_draws, n_samples))
     bald_N = np.empty(n_samples)
     for rows, log_probs_n_K_C, probs_n_K_C in iter_prob_chunks(array):

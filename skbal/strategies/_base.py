@@ -31,6 +31,36 @@ class BaseQueryStrategy(BaseEstimator):
     Subclasses set :attr:`_requires_posterior` and implement
     ``_select(log_probs_N_K_C, n, rng, n_rows) -> (indices, scores)``; a subclass
     with parameters to check overrides ``_validate_params``.
+
+    Examples
+    --------
+    A new strategy in a few lines: BALD minus a penalty on predictive
+    entropy. (Define it in a module and ``check_strategy`` from
+    :mod:`skbal.utils.estimator_checks` runs skbal's common contract on it.)
+
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn.ensemble import RandomForestClassifier
+    >>> from skbal import acquisition
+    >>> from skbal.strategies import BaseQueryStrategy
+    >>> class PenalisedBALD(BaseQueryStrategy):
+    ...     def __init__(self, *, query_size=10, penalty=0.1, n_mc_samples=None,
+    ...                  dropout_masks="independent", random_state=None):
+    ...         self.query_size = query_size
+    ...         self.penalty = penalty
+    ...         self.n_mc_samples = n_mc_samples
+    ...         self.dropout_masks = dropout_masks
+    ...         self.random_state = random_state
+    ...
+    ...     def _select(self, log_probs, n_instances, rng, n_rows):
+    ...         scores = acquisition.bald(log_probs)
+    ...         scores -= self.penalty * acquisition.predictive_entropy(log_probs)
+    ...         indices = acquisition.top_k(scores, n_instances)
+    ...         return indices, scores[indices]
+    >>> X, y = load_digits(return_X_y=True)
+    >>> forest = RandomForestClassifier(n_estimators=10, random_state=0).fit(X[:200], y[:200])
+    >>> indices, scores = PenalisedBALD(penalty=0.5).select(forest, X[200:], 3)
+    >>> indices.shape, PenalisedBALD(penalty=0.5)
+    ((3,), PenalisedBALD(penalty=0.5))
     """
 
     #: True: needs K > 1 posterior draws (MC dropout, ensembles, committees).

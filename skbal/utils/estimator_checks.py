@@ -18,6 +18,8 @@ from collections.abc import Callable, Iterable
 import numpy as np
 from sklearn.base import clone
 
+__all__ = ["CHECKS", "check_strategy", "parametrize_with_checks"]
+
 _CONTEXT: dict = {}
 
 
