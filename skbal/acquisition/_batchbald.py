@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from skbal.acquisition._scores import _bald_kernel, _neg_plogp
+from skbal.acquisition._scores import _bald_kernel, plogp_class_sums
 from skbal.acquisition._validation import as_log_probs_array, check_count, iter_prob_chunks
 from skbal.utils import check_random_state
 
@@ -125,7 +125,7 @@ def _prepare(log_probs):
     bald_N = np.empty(n_samples)
     for rows, log_probs_n_K_C, probs_n_K_C in iter_prob_chunks(array):
         probs_K_N_C[:, rows] = probs_n_K_C.transpose(1, 0, 2)
-        entropies_K_N[:, rows] = _neg_plogp(log_probs_n_K_C, probs_n_K_C).sum(axis=-1).T
+        entropies_K_N[:, rows] = -plogp_class_sums(log_probs_n_K_C, probs_n_K_C).T
         bald_N[rows] = _bald_kernel(log_probs_n_K_C, probs_n_K_C)
     return probs_K_N_C, entropies_K_N, bald_N
 

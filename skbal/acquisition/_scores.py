@@ -1,8 +1,9 @@
 """Acquisition scores: (N, K, C) log-probabilities in, float64 (N,) out.
 
 Each function makes one validated pass over the samples in row chunks (see
-:func:`~skbal.acquisition._validation.iter_prob_chunks`) and computes in
-float64, whatever the input precision. Higher scores mean more informative.
+:func:`~skbal.acquisition._validation.iter_prob_chunks`): elementwise work in
+the input's precision, sums over draws and the scores in float64. Higher
+scores mean more informative.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Callable
 import numpy as np
 from scipy.special import entr
 
-from skbal.acquisition._validation import as_log_probs_array, iter_prob_chunks
+from skbal.acquisition._validation import as_log_probs_array, class_sums, iter_prob_chunks
 
 _REFERENCES = """
     References
@@ -35,20 +36,41 @@ def _apply_rowwise(log_probs, kernel: Callable[[np.ndarray, np.ndarray], np.ndar
     return scores_N
 
 
-def _neg_plogp(log_probs_n_K_C: np.ndarray, probs_n_K_C: np.ndarray) -> np.ndarray:
-    """-p log p elementwise, with 0 log 0 = 0 (log p = -inf gives 0, not NaN)."""
-    with np.errstate(invalid="ignore"):  # 0 * -inf, zeroed just below
-        out = probs_n_K_C * log_probs_n_K_C
-    np.copyto(out, 0.0, where=probs_n_K_C == 0.0)
-    return np.negative(out, out=out)
+def plogp_class_sums(log_probs_n_K_C: np.ndarray, probs_n_K_C: np.ndarray) -> np.ndarray:
+    """Σ_c p log p per (row, draw), shape (n, K), with 0 log 0 = 0.
+
+    A log-probability of -inf makes p * log p NaN; only the (rare) affected
+    (row, draw) pairs are recomputed, so the common case costs no extra pass.
+    """
+    with np.errstate(invalid="ignore"):
+        plogp_n_K_C = probs_n_K_C * log_probs_n_K_C
+    sums_n_K = class_sums(plogp_n_K_C)
+    broken = np.isnan(sums_n_K)
+    if broken.any():
+        terms = plogp_n_K_C[broken]
+        terms[probs_n_K_C[broken] == 0.0] = 0.0
+        sums_n_K[broken] = terms.sum(axis=-1)
+    return sums_n_K
+
+
+def draw_means(probs_n_K_C: np.ndarray) -> np.ndarray:
+    """p̄ = mean over the K draws, shape (n, C), float64.
+
+    A batched matrix-vector product: numpy's reduction over the middle axis
+    is several times slower. It accumulates in the input's precision, which
+    for float32 samples is within their own round-off.
+    """
+    n_draws = probs_n_K_C.shape[1]
+    ones_K = np.full(n_draws, 1.0 / n_draws, dtype=probs_n_K_C.dtype)
+    return np.matmul(probs_n_K_C.transpose(0, 2, 1), ones_K).astype(np.float64, copy=False)
 
 
 def _predictive_entropy_kernel(log_probs_n_K_C, probs_n_K_C):
-    return entr(probs_n_K_C.mean(axis=1)).sum(axis=-1)
+    return entr(draw_means(probs_n_K_C)).sum(axis=-1)
 
 
 def _expected_entropy_kernel(log_probs_n_K_C, probs_n_K_C):
-    return _neg_plogp(log_probs_n_K_C, probs_n_K_C).sum(axis=-1).mean(axis=-1)
+    return 0.0 - plogp_class_sums(log_probs_n_K_C, probs_n_K_C).mean(axis=-1, dtype=np.float64)
 
 
 def _bald_kernel(log_probs_n_K_C, probs_n_K_C):
@@ -165,7 +187,7 @@ def bald(log_probs) -> np.ndarray:
 
 
 def _margin_kernel(log_probs_n_K_C, probs_n_K_C):
-    mean_probs_n_C = probs_n_K_C.mean(axis=1)
+    mean_probs_n_C = draw_means(probs_n_K_C)
     top_two_n_2 = np.partition(mean_probs_n_C, -2, axis=-1)[:, -2:]
     return top_two_n_2[:, 0] - top_two_n_2[:, 1]
 
@@ -203,7 +225,7 @@ def margin(log_probs) -> np.ndarray:
 
 
 def _least_confidence_kernel(log_probs_n_K_C, probs_n_K_C):
-    return 1.0 - probs_n_K_C.mean(axis=1).max(axis=-1)
+    return 1.0 - draw_means(probs_n_K_C).max(axis=-1)
 
 
 def least_confidence(log_probs) -> np.ndarray:
@@ -267,7 +289,7 @@ def variation_ratios(log_probs) -> np.ndarray:
 
 
 def _mean_std_kernel(log_probs_n_K_C, probs_n_K_C):
-    return probs_n_K_C.std(axis=1).mean(axis=-1)
+    return probs_n_K_C.std(axis=1, dtype=np.float64).mean(axis=-1)
 
 
 def mean_std(log_probs) -> np.ndarray:
