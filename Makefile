@@ -9,7 +9,7 @@ PIP_FLAGS := --quiet --disable-pip-version-check
 # Two modAL releases speak two query-strategy protocols; both are tested.
 MODAL_VERSIONS := 0.4.1 0.4.2.1
 
-.PHONY: test test-main test-modal demo clean
+.PHONY: test test-main test-modal demo bench clean
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -43,5 +43,12 @@ test-modal: $(OLDEST)/.installed
 demo: $(VENV)/.installed
 	$(VENV)/bin/python -m skbal
 
+# skbal against baal and batchbald_redux, same data, same run (not part of
+# the tests: speed is measured here, as ratios). BENCH_ARGS=--quick for a
+# short smoke run.
+bench:
+	bash benchmarks/setup_env.sh
+	.venv-bench/bin/python benchmarks/run.py $(BENCH_ARGS)
+
 clean:
-	rm -rf $(VENV) $(OLDEST) .pytest_cache .hypothesis build *.egg-info
+	rm -rf $(VENV) $(OLDEST) .venv-bench .pytest_cache .hypothesis build *.egg-info
