@@ -51,23 +51,25 @@ class _JointState:
 
     def draw_posterior_K(self) -> np.ndarray:
         """p(ω_k) averaged over configurations (1/K in the exact regime)."""
-        return self.posterior_K_M @ self.weights_M
+        return self._scoring_arrays()[2]
 
     def _scoring_arrays(self):
-        """(A^T, w) in the scoring precision: float64 while exact, float32 when
-        sampled (its Monte-Carlo error dwarfs float32 round-off)."""
+        """(A^T, w, p(ω)), computed once per state: A^T and w in the scoring
+        precision, float64 while exact, float32 when sampled (its Monte-Carlo
+        error dwarfs float32 round-off)."""
         if self._scoring is None:
             dtype = np.float32 if self.sampled else np.float64
             self._scoring = (
                 np.ascontiguousarray(self.posterior_K_M.T, dtype=dtype),
                 self.weights_M.astype(dtype),
+                self.posterior_K_M @ self.weights_M,
             )
         return self._scoring
 
     def conditional_entropies(self, probs_K_n_C: np.ndarray) -> np.ndarray:
         """H[y_x | y_S] for each of the n candidates, shape (n,)."""
         n_draws, n_candidates, n_classes = probs_K_n_C.shape
-        posterior_M_K, weights_M = self._scoring_arrays()
+        posterior_M_K, weights_M, _ = self._scoring_arrays()
         predictive_M_nC = posterior_M_K @ probs_K_n_C.reshape(n_draws, -1).astype(posterior_M_K.dtype, copy=False)
         # p log p with 0 log 0 = 0: tiny * log(tiny) is ~1e-305 (float64), ~1e-36 (float32).
         np.maximum(predictive_M_nC, np.finfo(posterior_M_K.dtype).tiny, out=predictive_M_nC)
