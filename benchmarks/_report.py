@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import sys
 
+import numpy as np
+
 MIB = 2**20
 
 
@@ -40,7 +42,7 @@ def _outcome(record, cap) -> str:
         return "–"
     status = record["status"]
     if status == "ok":
-        return _time(record["median_s"])
+        return _time(record["median_s"]) + (" †" if record.get("contended") else "")
     if status == "cap":
         return f"> {cap:g} s"
     if status == "error":
@@ -68,7 +70,7 @@ def _ratio(record, ref, cap) -> str:
 def _times_exp(record, exp) -> str:
     if not record or record["status"] != "ok" or not exp or exp["status"] != "ok":
         return _outcome(record, 0) if record else "–"
-    return f"{_time(record['median_s'])} ({record['median_s'] / exp['median_s']:.2g}×)"
+    return f"{_outcome(record, 0)} ({record['median_s'] / exp['median_s']:.2g}×)"
 
 
 def _table(headers, rows, fmt, title=None) -> str:
@@ -163,6 +165,7 @@ def batchbald_tables(results, fmt):
         ])
         agree_rows.append([
             f"{n:,}", k, b, _agree(b64, b, True), _agree(b32, b, True), _agree(baal, b, False),
+            " / ".join(_mi(r) for r in (ref, b64, b32, baal)) + f" (log K = {np.log(k):.2f})",
             _nan(ref), _nan(b64), _nan(b32), _nan(baal),
             " / ".join(_mib(r) for r in (ref, b64, b32, baal)),
         ])
@@ -171,7 +174,9 @@ def batchbald_tables(results, fmt):
                 "baal", "baal / skbal", "skbal PowerBALD / BatchBALD"], time_rows, fmt,
                "BatchBALD time (C = 10, M = 10,000 joint samples)"),
         _table(["N", "K", "b", "bbr float64: overlap (same-order prefix)", "bbr float32: overlap (prefix)",
-                "baal: overlap", "NaN skbal", "NaN bbr64 (steps)", "NaN bbr32 (steps)", "non-finite baal",
+                "baal: overlap", "joint MI of the batch, nats ± 2 s.e.: skbal / bbr64 / bbr32 / baal",
+                "NaN gains skbal", "NaN scores bbr64 (steps with NaN)", "NaN scores bbr32 (steps with NaN)",
+                "non-finite scores baal",
                 "peak extra MiB skbal / bbr64 / bbr32 / baal"], agree_rows, fmt,
                "BatchBALD selections vs skbal, NaNs, memory"),
     ]
@@ -186,12 +191,19 @@ def _agree(record, b, ordered):
     return text
 
 
+def _mi(record):
+    if not record or "joint_mi" not in record:
+        return "–"
+    return f"{record['joint_mi']:.2f} ± {2 * record['joint_mi_se']:.2f}"
+
+
 def _nan(record):
     if not record or record["status"] != "ok":
         return "–"
     res = record.get("result", {})
     if "nan_steps" in res:
-        return f"{res['nan_entries_all_steps']:,} ({res['nan_steps']})"
+        # NaN in the returned (chosen) scores; steps whose joint entropies had NaN.
+        return f"{res['nan']} ({res['nan_steps']})"
     if "raw_nonfinite" in res:
         return f"{res['raw_nonfinite']:,}"
     return f"{res.get('nan', 0):,}"
@@ -212,13 +224,16 @@ def mc_table(results, fmt):
     rows = []
     for r in mc:
         ok = r["status"] == "ok"
+        default_peak = r.get("default_allocator_peak_extra_bytes")
         rows.append([
             labels.get(r["call"], r["call"]), _outcome(r, results["meta"]["cap_s"]),
             f"{r['rows'] / r['median_s']:,.0f}" if ok else "–",
             f"{r['median_s'] / floor['median_s']:.2f}" if ok and floor else "–", _mib(r),
+            f"{default_peak / MIB:,.0f}" if default_peak is not None else "–",
         ])
     rows_n = mc[0]["rows"]
-    return [_table(["method", "time", "pool rows / s", "× floor", "peak extra MiB"], rows, fmt,
+    return [_table(["method", "time", "pool rows / s", "× floor", "peak extra MiB (fixed mmap threshold)",
+                    "peak extra MiB (default allocator, noisy)"], rows, fmt,
                    f"MC-dropout inference, {rows_n:,} rows, 784-512-512-10 MLP, K = 20")]
 
 
@@ -233,15 +248,16 @@ def edge_table(results, fmt):
         if r["status"] != "ok":
             nan = "–"
         elif "nan_steps" in res:
-            nan = f"{res['nan']}/{r['b']} returned scores; {res['nan_entries_all_steps']:,} entries in {res['nan_steps']} steps"
+            nan = f"{res['nan']}/{r['b']} returned scores NaN"
         elif "raw_nonfinite" in res:
             nan = f"{res['raw_nonfinite']:,} raw scores"
         else:
             nan = f"{res.get('nan', 0):,}"
         overlap = f"{r['overlap_vs_skbal']}/{r['b']}" if "overlap_vs_skbal" in r else "–"
-        rows.append([r["case"], r["call"], _outcome(r, cap), nan, overlap])
+        rows.append([r["case"], r["call"], _outcome(r, cap), nan, overlap, _mi(r)])
     n, k, b = edge[0]["N"], edge[0]["K"], edge[0]["b"]
-    return [_table(["input", "call", "time", "NaN / non-finite", "batch overlap with skbal"], rows, fmt,
+    return [_table(["input", "call", "time", "NaN / non-finite", "batch overlap with skbal",
+                    f"joint MI ± 2 s.e. (log K = {np.log(k):.2f})"], rows, fmt,
                    f"Edge cases (N = {n:,}, K = {k}, C = 10, b = {b})")]
 
 
@@ -252,7 +268,10 @@ def render(results, fmt="markdown") -> str:
             f"torch {meta['versions']['torch']}, cap {meta['cap_s']:g} s per call, "
             f"skbal {meta['git_head'][:10] if meta.get('git_head') else '?'}"
             + (" (+ uncommitted changes in skbal/)" if meta.get("git_dirty_skbal") else ""))
-    parts = [head + "\n"] if fmt == "markdown" else []
+    legend = ("† other processes took more than 10% of the machine's CPU time during this call "
+              "(the timing is pessimistic). \"(not run)\": a setting no larger in N, K and b already "
+              "failed or hit the cap for this anchor.")
+    parts = [head + "\n", legend + "\n"] if fmt == "markdown" else []
     parts += scoring_tables(results, fmt) + batchbald_tables(results, fmt) + edge_table(results, fmt) + mc_table(results, fmt)
     return "\n".join(parts)
 

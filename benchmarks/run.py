@@ -15,13 +15,19 @@ Sections:
 - batchbald: skbal's ``batchbald`` vs ``get_batchbald_batch`` (float64 and
   its float32 default) vs baal's ``BatchBALD``; PowerBALD / BatchBALD ratio;
 - mc: MC-dropout inference on a 784-512-512-10 MLP, skbal's
-  ``sample_log_proba`` vs 20 eval-mode passes vs baal's ``ModelWrapper``.
+  ``sample_log_proba`` vs 20 eval-mode passes vs baal's ``ModelWrapper``
+  (memory from a second child with a fixed glibc mmap threshold);
+- edge: BatchBALD and BALD on inputs with a -inf log-probability and with
+  float32-underflowing rows;
+- every selected BatchBALD batch is also judged by its joint mutual
+  information, estimated independently of the libraries (``_quality.py``).
 
 Reported numbers are medians of repeats (5 for calls under 1 s, 3 under 5 s,
 else 1) and the peak extra RSS of a call over the RSS just before it.
 An anchor call that runs past ``--cap`` is killed and reported as "> cap";
 larger settings of that anchor (at least as large in N, K and batch size)
-are then not run and reported as skipped. Each child's address space is
+are then not run and reported as skipped; past ``--budget`` seconds the
+remaining anchor calls are skipped too. Each child's address space is
 limited (``--mem-cap-gib``), so an anchor that needs more memory than the
 machine should give it fails with its own MemoryError instead of thrashing.
 """
@@ -49,6 +55,7 @@ ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 
 from _generator import make_log_probs, make_pool, summary  # noqa: E402
+from _quality import joint_mutual_information  # noqa: E402
 from _report import render  # noqa: E402
 
 WORKER = os.path.join(HERE, "_worker.py")
@@ -72,6 +79,9 @@ QUICK = {
 MC = {"n_features": 784, "n_hidden": 512, "n_classes": 10, "n_mc_samples": 20, "batch_size": 128}
 
 BATCHBALD_ANCHORS = ["bbr.batchbald64", "bbr.batchbald32", "baal.batchbald"]
+# A call during which other processes took more than this share of the
+# machine's CPU time is marked as contended in the report.
+CONTENDED = 0.10
 
 
 def _log(msg: str) -> None:
@@ -92,10 +102,11 @@ class Runner:
     def _limit(self):
         resource.setrlimit(resource.RLIMIT_AS, (self.mem_cap, self.mem_cap))
 
-    def run(self, key: str, call: str, data: str, params: dict | None = None, max_repeats: int = 5) -> dict:
+    def run(self, key: str, call: str, data: str, params: dict | None = None, max_repeats: int = 5,
+            env: dict | None = None) -> dict:
         spec = {"key": key, "call": call, "data": data, "params": params or {},
                 "max_repeats": max_repeats, "result_dir": self.result_dir}
-        env = dict(os.environ, TQDM_DISABLE="1", PYTHONWARNINGS="ignore")
+        env = dict(os.environ, TQDM_DISABLE="1", PYTHONWARNINGS="ignore", **(env or {}))
         stderr_path = os.path.join(self.result_dir, key + ".stderr")
         t_launch = time.monotonic()
         with open(stderr_path, "w") as stderr:
@@ -139,6 +150,7 @@ class Runner:
                     record["times"].append(msg["seconds"])
                     record["peaks"].append(msg["peak_extra_bytes"])
                     record["exact_peak"] = msg["exact_peak"]
+                    record.setdefault("foreign_cpu_s", []).append(msg["foreign_cpu_s"])
                 elif ev == "result":
                     record["result"] = msg
                 elif ev == "error":
@@ -167,19 +179,30 @@ class Runner:
         if record["times"]:
             record["median_s"] = float(np.median(record["times"]))
             record["peak_extra_bytes"] = int(max(record["peaks"]))
+            # Share of the machine's CPU time taken by other processes while
+            # this call ran (/proc/stat has 10 ms resolution: judged only
+            # over at least half a second of calls).
+            total = sum(record["times"])
+            if total >= 0.5:
+                record["foreign_cpu_share"] = sum(record["foreign_cpu_s"]) / (total * (os.cpu_count() or 1))
+                if record["foreign_cpu_share"] > CONTENDED:
+                    record["contended"] = True
         record["wall_s"] = time.monotonic() - t_launch
         _log(f"  {key:<48} {record['status']:<6} "
              + (f"{record['median_s']:.4g} s x{len(record['times'])}, peak +{record['peak_extra_bytes'] / 2**20:.0f} MiB"
                 if "median_s" in record else record.get("error", "")[:120] if record["status"] == "error"
-                else f"> {self.cap:g} s"))
+                else f"> {self.cap:g} s")
+             + (f"  [contended: {record['foreign_cpu_share']:.0%} of the CPU taken by other processes]"
+                if record.get("contended") else ""))
         return record
 
 
 def _dominated_failure(failures: list, setting: tuple):
-    for failed, record in failures:
-        if all(f <= s for f, s in zip(failed, setting)):
-            return failed, record
-    return None
+    """A failure at a setting no larger in N, K and b (errors such as
+    MemoryError before time caps: they say more)."""
+    hits = [(failed, record) for failed, record in failures if all(f <= s for f, s in zip(failed, setting))]
+    hits.sort(key=lambda hit: hit[1]["status"] != "error")
+    return hits[0] if hits else None
 
 
 def run_scoring(runner, grid, data_files):
@@ -264,11 +287,14 @@ def make_edge_case(case: str, n: int, k: int) -> np.ndarray:
     return log_probs.astype(np.float32)
 
 
+def edge_files_for(work):
+    return {case: os.path.join(work, f"edge_{case}.npy") for case in EDGE_CASES}
+
+
 def run_edge(runner, grid, work):
     n, k, b = grid["edge"]
     records = []
-    for case in EDGE_CASES:
-        path = os.path.join(work, f"edge_{case}.npy")
+    for case, path in edge_files_for(work).items():
         np.save(path, make_edge_case(case, n, k))
         for call in EDGE_CALLS:
             params = {"batch_size": b} if "batchbald" in call else {}
@@ -283,12 +309,26 @@ def run_edge(runner, grid, work):
     return records
 
 
+# Peak RSS of torch CPU inference under glibc's default (dynamic) mmap
+# threshold depends on heap fragmentation: identical skbal runs peaked at
+# 0.5 to 3.8 GiB. The memory of the MC section is therefore measured in a
+# second child with a fixed threshold (blocks >= 128 KiB are mmapped and
+# returned on free), where the peak follows the live memory.
+FIXED_MMAP_ENV = {"MALLOC_MMAP_THRESHOLD_": "131072"}
+
+
 def run_mc(runner, grid, pool_file):
     records = []
     params = dict(MC)
     for call in ["mc.eval_forward", "mc.skbal", "mc.skbal_independent", "mc.predict_proba", "mc.baal"]:
-        records.append(runner.run(f"{call}_rows{grid['mc_rows']}", call, pool_file, params, max_repeats=3)
-                       | {"rows": grid["mc_rows"]})
+        key = f"{call}_rows{grid['mc_rows']}"
+        record = runner.run(key, call, pool_file, params, max_repeats=3) | {"rows": grid["mc_rows"]}
+        memory = runner.run(key + "_fixed_mmap", call, pool_file, params, max_repeats=1, env=FIXED_MMAP_ENV)
+        record["default_allocator_peak_extra_bytes"] = record.pop("peak_extra_bytes", None)
+        if memory["status"] == "ok":
+            record["peak_extra_bytes"] = memory["peak_extra_bytes"]
+            record["fixed_mmap_seconds"] = memory["median_s"]
+        records.append(record)
     return records
 
 
@@ -319,6 +359,7 @@ def _meta(args, grid):
                     "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
                     "processor": platform.processor() or platform.machine(), "python": platform.python_version()},
         "versions": _versions(),
+        "loadavg_start": os.getloadavg(),
         "git_head": _git("rev-parse", "HEAD"),
         "git_dirty_skbal": _git("status", "--porcelain", "--", "skbal"),
         "cap_s": args.cap, "mem_cap_gib": args.mem_cap_gib, "budget_s": args.budget, "quick": args.quick,
@@ -329,7 +370,7 @@ def _meta(args, grid):
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="small grid (a smoke test, a minute or two)")
+    parser.add_argument("--quick", action="store_true", help="small grid (a smoke test, about 5 minutes)")
     parser.add_argument("--cap", type=float, default=120.0, help="per-call time cap in seconds (default 120)")
     parser.add_argument("--out", default=os.path.join(HERE, "results.json"), help="JSON results file")
     parser.add_argument("--mem-cap-gib", type=float, default=12.0,
@@ -377,7 +418,10 @@ def main(argv=None) -> int:
             _log("batchbald (anchors)")
             results["batchbald_anchors"] = run_batchbald_anchors(runner, grid, data_files)
         _attach_comparisons(results, grid)
+        _log("joint mutual information of the selected batches")
+        _attach_batch_quality(results, data_files, edge_files_for(work))
         results["meta"]["total_wall_s"] = time.monotonic() - t0
+        results["meta"]["loadavg_end"] = os.getloadavg()
         os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
         with open(args.out, "w") as f:
             json.dump(results, f, indent=1, default=str)
@@ -386,6 +430,28 @@ def main(argv=None) -> int:
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0
+
+
+def _attach_batch_quality(results, data_files, edge_files):
+    """Joint mutual information of every selected BatchBALD batch, by the
+    independent estimator of ``_quality.py`` (one data load per input)."""
+    groups = {}
+    for section in ("batchbald", "batchbald_anchors"):
+        for r in results.get(section, []):
+            groups.setdefault(data_files[(r["N"], r["K"])], []).append(r)
+    for r in results.get("edge", []):
+        if "batchbald" in r["call"]:
+            groups.setdefault(edge_files[r["case"]], []).append(r)
+    for path, records in groups.items():
+        log_probs = None
+        for r in records:
+            if r["status"] != "ok" or not r.get("result", {}).get("indices"):
+                continue
+            if log_probs is None:
+                log_probs = np.load(path)
+            mi, se = joint_mutual_information(log_probs, r["result"]["indices"])
+            r["joint_mi"], r["joint_mi_se"] = mi, se
+            r["log_K"] = float(np.log(r["K"]))
 
 
 def _attach_comparisons(results, grid):
