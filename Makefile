@@ -13,7 +13,7 @@ MODAL_VERSIONS := 0.4.1 0.4.2.1
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/python -m pip install $(PIP_FLAGS) -c constraints.txt -e ".[dev,plot]"
+	$(VENV)/bin/python -m pip install $(PIP_FLAGS) -c constraints.txt -e ".[dev,plot,dask]"
 	touch $@
 
 # Lower bounds of every dependency, scikit-learn < 1.8 for modAL, and each
