@@ -15,6 +15,12 @@ What is tested:
   (int, RandomState, Generator) gives the same result; the global numpy and
   torch RNG states are untouched; errors for bad temperature, mode, k, NaN or
   +inf scores; read-only inputs are accepted and not changed.
+- Counter-based noise: a row's Gumbel noise depends only on the seed and
+  its global position (any split of the rows into ranges gives the same
+  values), is i.i.d. Gumbel(0, 1) within and across blocks (KS test, no
+  repeated block), and a pool crossing block boundaries still samples
+  exactly ∝ s^(1/T) (chi-square on rows in different blocks, with the real
+  block size); keys computed chunk by chunk give ``stochastic_top_k``'s draw.
 """
 
 import itertools
@@ -24,10 +30,12 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from scipy.stats import chisquare
+from scipy.stats import chisquare, kstest
 
 import reference as R
 from skbal.acquisition import stochastic_top_k, top_k
+from skbal.acquisition._selection import GUMBEL_BLOCK_ROWS, gumbel_noise, stochastic_keys, tiered_top_k
+from skbal.utils import check_random_state, spawn_seed
 
 SETTINGS = settings(max_examples=60, derandomize=True, deadline=None, database=None)
 MODES = ["power", "softmax", "softrank"]
@@ -273,3 +281,70 @@ def test_nan_or_plus_inf_scores(mode, bad):
     scores = np.array([0.1, 0.5, bad, 0.3])
     with pytest.raises(ValueError, match=r"(?i)nan|inf|finite|scores"):
         stochastic_top_k(scores, 2, mode=mode, random_state=0)
+
+
+# ---------------------------------------------------------------------------
+# counter-based Gumbel noise: chunk-independent, still i.i.d.
+# ---------------------------------------------------------------------------
+
+B = GUMBEL_BLOCK_ROWS
+
+
+def test_noise_depends_only_on_seed_and_global_row():
+    whole = gumbel_noise(11, 0, 3 * B + 17)
+    cuts = [0, 1, B - 1, B, B + 5, 2 * B + 1, 3 * B + 17]
+    pieces = [gumbel_noise(11, lo, hi) for lo, hi in zip(cuts[:-1], cuts[1:])]
+    np.testing.assert_array_equal(np.concatenate(pieces), whole)
+    np.testing.assert_array_equal(gumbel_noise(11, 2 * B - 3, 2 * B + 4), whole[2 * B - 3 : 2 * B + 4])
+    assert not np.array_equal(gumbel_noise(12, 0, 10), whole[:10])  # the seed matters
+    assert gumbel_noise(11, 5, 5).shape == (0,)
+
+
+def test_noise_is_iid_gumbel_across_blocks():
+    noise = gumbel_noise(3, 0, 40 * B)
+    # Each block has its own stream: no block repeats another.
+    blocks = noise.reshape(40, B)
+    assert len({block.tobytes() for block in blocks}) == 40
+    assert kstest(noise, "gumbel_r").pvalue > P_MIN
+    # Same offset in consecutive blocks: uncorrelated (|r| within ~5 sigma).
+    r = np.corrcoef(blocks[:-1].ravel(), blocks[1:].ravel())[0, 1]
+    assert abs(r) < 5 / np.sqrt(blocks[:-1].size)
+
+
+def test_power_frequencies_across_block_boundaries():
+    """Rows in three different noise blocks (the real block size)."""
+    scores = np.zeros(2 * B + 60)
+    rows = [5, B - 1, B, 2 * B - 1, 2 * B + 50]
+    scores[rows] = [0.2, 0.5, 1.0, 1.5, 2.5]
+    counts = np.zeros(scores.size, dtype=np.int64)
+    for seed in _seeds(6000, 12):
+        counts[stochastic_top_k(scores, 1, temperature=0.5, random_state=int(seed))[0]] += 1
+    assert counts.sum() == counts[rows].sum()  # zero scores never come first
+    _assert_frequencies(counts[rows], scores[rows] ** 2.0)
+
+
+@pytest.mark.parametrize("mode", ["power", "softmax"])
+def test_keys_by_chunk_give_the_same_draw(mode):
+    """What a Dask chunk does: key its own rows, keep its best k; the best k
+    of the union is stochastic_top_k's draw."""
+    rng = np.random.default_rng(13)
+    scores = rng.random(3 * B + 100) * (rng.random(3 * B + 100) > 0.3)  # zeros too
+    k = 25
+    seed = spawn_seed(check_random_state(7))
+    expected = stochastic_top_k(scores, k, temperature=0.7, mode=mode, random_state=7)
+    cuts = [0, 333, B + 1, 2 * B + 700, scores.size]
+    keys, firsts, rows = [], [], []
+    for lo, hi in zip(cuts[:-1], cuts[1:]):
+        key, first = stochastic_keys(scores[lo:hi], 0.7, mode, seed, lo)
+        best = np.sort(tiered_top_k(key, k, first))
+        keys.append(key[best])
+        firsts.append(None if first is None else first[best])
+        rows.append(best + lo)
+    first = None if firsts[0] is None else np.concatenate(firsts)
+    picked = tiered_top_k(np.concatenate(keys), k, first)
+    np.testing.assert_array_equal(np.concatenate(rows)[picked], expected)
+
+
+def test_softrank_keys_need_the_whole_pool():
+    with pytest.raises(ValueError, match="whole pool"):
+        stochastic_keys(np.ones(4), 1.0, "softrank", 0, start=4)

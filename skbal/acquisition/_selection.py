@@ -5,9 +5,17 @@ from __future__ import annotations
 import numpy as np
 
 from skbal.acquisition._validation import check_count, check_positive_real, check_scores
-from skbal.utils import check_random_state
+from skbal.utils import check_random_state, spawn_seed
+from skbal.utils._random import derive_seed
 
 STOCHASTIC_MODES = ("power", "softmax", "softrank")
+
+#: Rows per block of Gumbel noise. Row i's noise is drawn from the stream of
+#: block i // GUMBEL_BLOCK_ROWS, seeded by (seed, block): it depends on the
+#: row's global position only, so a pool scored in chunks (on Dask, or in
+#: blocks in memory) gets the same noise as the whole array. Changing this
+#: constant changes every stochastic draw.
+GUMBEL_BLOCK_ROWS = 1024
 
 
 def _top_k(scores_N: np.ndarray, k: int) -> np.ndarray:
@@ -52,16 +60,62 @@ def top_k(scores, k: int) -> np.ndarray:
     return _top_k(scores_N, k)
 
 
-def _stochastic_keys(scores_N, temperature, mode, gumbel_N):
-    """Perturbed keys whose top-k is a sample without replacement."""
+def gumbel_noise(seed: int, start: int, stop: int) -> np.ndarray:
+    """Standard Gumbel noise of the global rows ``start..stop-1``, float64.
+
+    Counter-based: block b = i // GUMBEL_BLOCK_ROWS has its own generator
+    seeded by ``(seed, b)``, and row i takes value ``i % GUMBEL_BLOCK_ROWS``
+    of its block's draws. Any split of the rows into ranges gives the same
+    values, and all values are i.i.d. Gumbel(0, 1).
+    """
+    noise = np.empty(stop - start, dtype=np.float64)
+    if stop <= start:
+        return noise
+    for block in range(start // GUMBEL_BLOCK_ROWS, (stop - 1) // GUMBEL_BLOCK_ROWS + 1):
+        first = block * GUMBEL_BLOCK_ROWS
+        lo, hi = max(start, first), min(stop, first + GUMBEL_BLOCK_ROWS)
+        draws = np.random.default_rng(derive_seed(seed, block)).gumbel(size=GUMBEL_BLOCK_ROWS)
+        noise[lo - start : hi - start] = draws[lo - first : hi - first]
+    return noise
+
+
+def tiered_top_k(keys_N: np.ndarray, k: int, first_N: np.ndarray | None = None) -> np.ndarray:
+    """Positions of the k best rows: rows with ``first_N`` True before the
+    others, then by descending key, ties to the lower position."""
+    if first_N is None:
+        return _top_k(keys_N, k)
+    high = np.flatnonzero(first_N)
+    picked = high[_top_k(keys_N[high], min(k, high.size))]
+    if k <= high.size:
+        return picked
+    low = np.flatnonzero(~first_N)
+    return np.concatenate([picked, low[_top_k(keys_N[low], k - high.size)]])
+
+
+def stochastic_keys(scores_N, temperature: float, mode: str, seed: int, start: int = 0):
+    """Gumbel-perturbed keys of the rows ``start..start+N-1`` of a pool.
+
+    Returns ``(keys_N, first_N)``: the pool's sample without replacement is
+    :func:`tiered_top_k` of the keys over all rows (``first_N`` is None except
+    in power mode, where rows with a positive score come first). Power and
+    softmax keys depend on the row's own score and global position only, so
+    chunks of a pool can be keyed apart; softrank needs the ranks over the
+    whole pool, i.e. ``start=0`` and every score.
+    """
+    gumbel_N = gumbel_noise(seed, start, start + scores_N.size)
     if mode == "power":
-        with np.errstate(divide="ignore"):
-            return np.log(np.maximum(scores_N, 0.0)) / temperature + gumbel_N
+        first_N = scores_N > 0.0
+        with np.errstate(divide="ignore", over="ignore"):
+            log_scores_N = np.log(np.where(first_N, scores_N, 1.0)) / temperature
+        return np.where(first_N, log_scores_N + gumbel_N, gumbel_N), first_N
     if mode == "softmax":
-        return scores_N / temperature + gumbel_N
+        with np.errstate(over="ignore"):
+            return scores_N / temperature + gumbel_N, None
+    if start != 0:
+        raise ValueError("softrank keys need the ranks over the whole pool: pass every score (start=0).")
     ranks_N = np.empty(scores_N.size, dtype=np.float64)
     ranks_N[_top_k(scores_N, scores_N.size)] = np.arange(1, scores_N.size + 1)
-    return -np.log(ranks_N) / temperature + gumbel_N
+    return -np.log(ranks_N) / temperature + gumbel_N, None
 
 
 def stochastic_top_k(
@@ -111,6 +165,13 @@ def stochastic_top_k(
     Gumbel(0, 1) i.i.d., is a sample without replacement from the
     categorical ∝ w.
 
+    The noise is counter-based: one seed is drawn from ``random_state``, and
+    row i's G_i comes from the stream of its block of
+    ``GUMBEL_BLOCK_ROWS`` (1024) rows, seeded by (seed, i // 1024). G_i thus
+    depends only on the seed and on i, so a pool scored in chunks — in
+    memory or on a Dask cluster (:mod:`skbal.distributed`) — draws exactly
+    the same sample as the whole array. The G_i are still i.i.d.
+
     References
     ----------
     .. [1] A. Kirsch, S. Farquhar, P. Atighehchian, A. Jesson,
@@ -133,14 +194,6 @@ def stochastic_top_k(
     temperature = check_positive_real(temperature, "temperature")
     if mode not in STOCHASTIC_MODES:
         raise ValueError(f"mode must be one of {STOCHASTIC_MODES}, got {mode!r}.")
-    rng = check_random_state(random_state)
-    gumbel_N = rng.gumbel(size=scores_N.size)
-    keys_N = _stochastic_keys(scores_N, temperature, mode, gumbel_N)
-    if mode != "power":
-        return _top_k(keys_N, k)
-    positive = np.flatnonzero(scores_N > 0.0)
-    picked = positive[_top_k(keys_N[positive], min(k, positive.size))]
-    if k <= positive.size:
-        return picked
-    rest = np.flatnonzero(scores_N <= 0.0)  # uniformly random order, after the positives
-    return np.concatenate([picked, rest[_top_k(gumbel_N[rest], k - positive.size)]])
+    seed = spawn_seed(check_random_state(random_state))
+    keys_N, first_N = stochastic_keys(scores_N, temperature, mode, seed)
+    return tiered_top_k(keys_N, k, first_N)
