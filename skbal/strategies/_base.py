@@ -8,13 +8,14 @@ protocol on top.
 
 from __future__ import annotations
 
-from abc import abstractmethod
+import sys
 
 import numpy as np
 from sklearn.base import BaseEstimator
 
 from skbal.acquisition._validation import check_count
 from skbal.posterior import resolve_posterior
+from skbal.strategies._blocks import Sampling, run_in_memory
 from skbal.strategies._modal import RetryGuard, caller_frame, expects_metrics
 from skbal.utils import check_random_state, spawn_seed
 
@@ -28,9 +29,17 @@ class BaseQueryStrategy(BaseEstimator):
     ``set_params`` and grid search work) and a callable with modAL's
     query-strategy signature ``strategy(learner, X_pool, n_instances=...)``.
 
-    Subclasses set :attr:`_requires_posterior` and implement
-    ``_select(log_probs_N_K_C, n, rng, n_rows) -> (indices, scores)``; a subclass
-    with parameters to check overrides ``_validate_params``.
+    Subclasses set :attr:`_requires_posterior` and implement either
+
+    - ``_select(log_probs_N_K_C, n, rng, n_rows) -> (indices, scores)``, which
+      sees every row's posterior samples at once (in-memory pools only); or
+    - ``_selector(n, rng)``, returning an object that reduces each block of
+      rows to a few candidates (``score_block``) and picks the batch from the
+      merged candidates (``finish``). skbal's strategies do this: it bounds
+      memory by one block, and the same strategy runs on a Dask pool
+      (:mod:`skbal.distributed`) with the same result.
+
+    A subclass with parameters to check overrides ``_validate_params``.
 
     Examples
     --------
@@ -77,7 +86,9 @@ class BaseQueryStrategy(BaseEstimator):
             What modAL passes as the first argument; see
             :func:`skbal.sample_log_proba` for the supported estimators.
         X_pool : array-like of shape (n_samples, n_features)
-            The unlabelled pool (numpy, pandas, scipy sparse or torch).
+            The unlabelled pool (numpy, pandas, scipy sparse or torch), or a
+            ``dask.array.Array`` / dask DataFrame scored where its chunks
+            live (see :mod:`skbal.distributed`).
         n_instances : int, default=None
             How many points to choose; None uses ``query_size``.
 
@@ -120,7 +131,10 @@ class BaseQueryStrategy(BaseEstimator):
         estimator : estimator, modAL learner or Committee
             Fitted. See :func:`skbal.sample_log_proba` for what is supported.
         X_pool : array-like of shape (n_samples, n_features)
-            The unlabelled pool. Never modified.
+            The unlabelled pool. Never modified. A ``dask.array.Array`` or
+            dask DataFrame is sampled and scored on the Dask cluster, block
+            by block, and gives the same result as the same rows in memory
+            (see :mod:`skbal.distributed`).
         n_instances : int, default=None
             How many points to choose; None uses ``query_size``. Must be
             between 1 and the pool size (a larger value raises ValueError).
@@ -137,26 +151,49 @@ class BaseQueryStrategy(BaseEstimator):
         check_count(self.query_size, "query_size")
         n_instances = check_count(n_instances, "n_instances")
         self._validate_params()
+        dask_pool = None
+        if _is_dask_collection(X_pool):
+            from skbal.distributed._pool import DaskPool
+
+            dask_pool = X_pool = DaskPool(X_pool)
         posterior = None
         if self._requires_posterior is not None:
             posterior = resolve_posterior(estimator, allow_deterministic=not self._requires_posterior)
-            X_pool = posterior.check_input(X_pool)
-            n_rows = posterior.n_rows(X_pool)
+            if dask_pool is not None:
+                dask_pool.check_input(posterior)
+                n_rows = dask_pool.n_rows
+            else:
+                X_pool = posterior.check_input(X_pool)
+                n_rows = posterior.n_rows(X_pool)
         else:
-            n_rows = _n_rows(X_pool)
+            n_rows = dask_pool.n_rows if dask_pool is not None else _n_rows(X_pool)
         if n_instances > n_rows:
             raise ValueError(
                 f"n_instances must be <= the pool size, got n_instances={n_instances} for a pool of {n_rows} rows."
             )
         rng = check_random_state(self.random_state)
-        log_probs_N_K_C = None
-        if posterior is not None:
+        if posterior is None:
+            indices, scores = self._select(None, n_instances, rng, n_rows)
+        else:
             n_mc_samples = self.n_mc_samples or posterior.default_n_mc_samples
             n_mc_samples = check_count(n_mc_samples, "n_mc_samples")
-            log_probs_N_K_C = posterior.sample(
-                X_pool, n_mc_samples, random_state=spawn_seed(rng), dropout_masks=self.dropout_masks
-            )
-        indices, scores = self._select(log_probs_N_K_C, n_instances, rng, n_rows)
+            sampling = Sampling(n_mc_samples, self.dropout_masks, spawn_seed(rng))
+            selector = self._selector(n_instances, rng)
+            if selector is not None:
+                if dask_pool is not None:
+                    candidates = dask_pool.run(posterior, sampling, selector)
+                else:
+                    candidates = run_in_memory(posterior, X_pool, n_rows, sampling, selector)
+                if candidates.n_rows != n_rows:  # never a result from part of the pool
+                    raise RuntimeError(f"Scored {candidates.n_rows} rows of a pool of {n_rows}; no result returned.")
+                indices, scores = selector.finish(candidates, rng)
+            elif dask_pool is not None:
+                raise ValueError(self._no_block_selection_message())
+            else:
+                log_probs_N_K_C = posterior.sample(
+                    X_pool, n_mc_samples, random_state=sampling.seed, dropout_masks=self.dropout_masks
+                )
+                indices, scores = self._select(log_probs_N_K_C, n_instances, rng, n_rows)
         return np.asarray(indices, dtype=np.int64), np.asarray(scores, dtype=np.float64)
 
     def _validate_params(self) -> None:
@@ -166,17 +203,48 @@ class BaseQueryStrategy(BaseEstimator):
         if masks not in DROPOUT_MASKS:
             raise ValueError(f"dropout_masks must be one of {DROPOUT_MASKS}, got {masks!r}.")
 
-    @abstractmethod
+    def _selector(self, n_instances: int, rng: np.random.Generator):
+        """The block-wise selection of this query, or None (use ``_select``).
+
+        The object returned has ``capacity`` (rows a candidate set keeps, None
+        for all), ``score_block(log_probs_n_K_C, start) -> Candidates`` (run
+        where the block lives; ``start`` is its first global row) and
+        ``finish(candidates, rng) -> (indices, scores)`` (on the client). It
+        is pickled to Dask workers: keep it small. Draw any seed from ``rng``
+        here, once per query.
+        """
+        return None
+
     def _select(self, log_probs_N_K_C, n_instances: int, rng: np.random.Generator, n_rows: int):
         """Return ``(indices, scores)`` of the ``n_instances`` chosen points.
 
-        ``log_probs_N_K_C`` is None when ``_requires_posterior`` is None.
+        ``log_probs_N_K_C`` is None when ``_requires_posterior`` is None. The
+        default runs ``_selector`` on the whole array as a single block.
         """
+        selector = self._selector(n_instances, rng)
+        if selector is None:
+            raise NotImplementedError(f"{type(self).__name__} must implement _select or _selector.")
+        return selector.finish(selector.score_block(log_probs_N_K_C, 0), rng)
+
+    def _no_block_selection_message(self) -> str:
+        return (
+            f"{type(self).__name__} selects from every row's posterior samples at once (it has no "
+            "block-wise _selector), so it cannot run on a Dask pool without gathering the whole "
+            "(n_samples, n_mc_samples, n_classes) array. Compute the pool into memory, or implement "
+            "_selector."
+        )
 
     def __getstate__(self):
         state = dict(super().__getstate__())
         state.pop("_retry_guard", None)  # holds frames: never pickled
         return state
+
+
+def _is_dask_collection(X) -> bool:
+    """Whether ``X`` is a dask collection, without importing dask (a dask
+    collection cannot exist unless dask is imported)."""
+    dask = sys.modules.get("dask")
+    return dask is not None and dask.is_dask_collection(X)
 
 
 def _n_rows(X) -> int:

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass
 
 import numpy as np
 
 from skbal import acquisition
 from skbal.acquisition._batchbald import N_JOINT_SAMPLES
-from skbal.acquisition._validation import check_count, check_positive_real
+from skbal.acquisition._selection import stochastic_keys
+from skbal.acquisition._validation import check_count, check_positive_real, check_scores
 from skbal.strategies._base import BaseQueryStrategy
+from skbal.strategies._blocks import Candidates
 from skbal.strategies._common_doc import parameters, references
+from skbal.utils import spawn_seed
 
 
 class _PowerStrategy(BaseQueryStrategy):
@@ -37,12 +41,43 @@ class _PowerStrategy(BaseQueryStrategy):
         super()._validate_params()
         check_positive_real(self.temperature, "temperature")
 
-    def _select(self, log_probs_N_K_C, n_instances, rng, n_rows):
-        scores_N = self._score_function(log_probs_N_K_C)
-        indices = acquisition.stochastic_top_k(
-            scores_N, n_instances, temperature=self.temperature, mode="power", random_state=rng
+    def _selector(self, n_instances, rng):
+        # The seed stochastic_top_k(scores, ..., random_state=rng) would draw.
+        return StochasticSelector(
+            type(self)._score_function, n_instances, float(self.temperature), "power", spawn_seed(rng)
         )
-        return indices, scores_N[indices]
+
+
+@dataclass(frozen=True)
+class StochasticSelector:
+    """Gumbel-top-k of a score, block by block.
+
+    Each row's Gumbel noise depends only on ``seed`` and the row's global
+    position (:func:`skbal.acquisition._selection.gumbel_noise`), so each
+    block keys its own rows and keeps its best ``n_instances`` keys; the
+    merged result is exactly :func:`skbal.acquisition.stochastic_top_k` on
+    all the scores. Modes whose key needs only the row's own score: power
+    and softmax.
+    """
+
+    score_function: object
+    n_instances: int
+    temperature: float
+    mode: str
+    seed: int
+
+    @property
+    def capacity(self) -> int:
+        return self.n_instances
+
+    def score_block(self, log_probs_n_K_C, start: int) -> Candidates:
+        scores_n = check_scores(self.score_function(log_probs_n_K_C))
+        keys_n, first_n = stochastic_keys(scores_n, self.temperature, self.mode, self.seed, start)
+        return Candidates.from_block(start, keys_n, scores_n, capacity=self.n_instances, first=first_n)
+
+    def finish(self, candidates: Candidates, rng):
+        best = candidates.best(self.n_instances)
+        return candidates.index[best], candidates.score[best]
 
 
 _POWER_EXAMPLE = """Examples
@@ -96,18 +131,22 @@ class BatchBALD(BaseQueryStrategy):
         query_size=10,
         n_mc_samples=None,
         n_joint_samples=N_JOINT_SAMPLES,
+        max_candidates=None,
         dropout_masks="consistent",
         random_state=None,
     ):
         self.query_size = query_size
         self.n_mc_samples = n_mc_samples
         self.n_joint_samples = n_joint_samples
+        self.max_candidates = max_candidates
         self.dropout_masks = dropout_masks
         self.random_state = random_state
 
     def _validate_params(self):
         super()._validate_params()
         check_count(self.n_joint_samples, "n_joint_samples")
+        if self.max_candidates is not None:
+            check_count(self.max_candidates, "max_candidates")
         if self.dropout_masks != "consistent":
             warnings.warn(
                 "BatchBALD with dropout_masks='independent': draw k is not the same model for "
@@ -116,23 +155,94 @@ class BatchBALD(BaseQueryStrategy):
                 stacklevel=4,
             )
 
+    def _selector(self, n_instances, rng):
+        if self.max_candidates is None:
+            return None  # every row is a candidate: _select on the whole array
+        if self.max_candidates < n_instances:
+            raise ValueError(
+                f"max_candidates must be >= n_instances (BatchBALD chooses among the candidates), got "
+                f"max_candidates={self.max_candidates} and n_instances={n_instances}."
+            )
+        return BatchBALDSelector(n_instances, int(self.max_candidates), int(self.n_joint_samples))
+
     def _select(self, log_probs_N_K_C, n_instances, rng, n_rows):
         return acquisition.batchbald(
             log_probs_N_K_C, n_instances, n_joint_samples=self.n_joint_samples, random_state=rng
         )
 
+    def _no_block_selection_message(self):
+        return (
+            "BatchBALD on a Dask pool needs max_candidates: its greedy needs the candidates' "
+            "posterior samples in one place, so the cluster first keeps the max_candidates points "
+            "with the highest BALD score (an upper bound of every BatchBALD gain) and only their "
+            "samples come back to the client. Set e.g. BatchBALD(max_candidates=2000); "
+            "max_candidates=None (every row) would gather the whole (n_samples, n_mc_samples, "
+            "n_classes) array."
+        )
+
+
+@dataclass(frozen=True)
+class BatchBALDSelector:
+    """BatchBALD among the ``max_candidates`` rows with the highest BALD score.
+
+    Blocks keep their top ``max_candidates`` rows by BALD (ties to the lower
+    index) with their posterior samples; the greedy runs on the merged
+    candidates, in ascending row order, on the client.
+    """
+
+    n_instances: int
+    max_candidates: int
+    n_joint_samples: int
+
+    @property
+    def capacity(self) -> int:
+        return self.max_candidates
+
+    def score_block(self, log_probs_n_K_C, start: int) -> Candidates:
+        bald_n = acquisition.bald(log_probs_n_K_C)
+        return Candidates.from_block(
+            start, bald_n, bald_n, capacity=self.max_candidates, payload=np.asarray(log_probs_n_K_C)
+        )
+
+    def finish(self, candidates: Candidates, rng):
+        chosen, gains = acquisition.batchbald(
+            candidates.payload, self.n_instances, n_joint_samples=self.n_joint_samples, random_state=rng
+        )
+        return candidates.index[chosen], gains
+
+
+_MAX_CANDIDATES = """max_candidates : int, default=None
+        Run the greedy on the ``max_candidates`` points with the highest
+        BALD score only (ties: lower index), see Notes. None: every point is
+        a candidate.
+        Must be >= n_instances. Required on a Dask pool, where None raises a
+        ValueError (it would gather the whole (N, K, C) array)."""
 
 BatchBALD.__doc__ = "\n\n    ".join(
     [
         "BatchBALD: the batch whose labels jointly tell most about the model.",
         parameters(
             "query_size", "n_mc_samples", "n_joint_samples", "dropout_masks", "random_state", masks="consistent"
-        ),
+        ).replace("\n    dropout_masks :", "\n    " + _MAX_CANDIDATES + "\n    dropout_masks :"),
         "Notes\n    -----\n"
         "    Greedy maximisation of I[y_1..y_b; ω] with\n"
         "    :func:`skbal.acquisition.batchbald`. The joint entropies need the\n"
         "    draws to be the same K models for every row: keep consistent masks.\n"
-        "    ``select`` returns each point's gain in joint mutual information.",
+        "    ``select`` returns each point's gain in joint mutual information.\n\n"
+        "    Pre-selection (``max_candidates=L``): the pool is sampled and scored\n"
+        "    block by block, each block keeps its L best points by BALD with\n"
+        "    their samples, and the greedy runs on the L best of the pool, in\n"
+        "    their pool order. A point's BatchBALD gain never exceeds its BALD\n"
+        "    score, so when every chosen gain is larger than the best BALD score\n"
+        "    left out, no cut point could have been chosen and the batch is\n"
+        "    exactly that of ``max_candidates=None``; otherwise it is an\n"
+        "    approximation that can miss only points ranked below the L-th by\n"
+        "    BALD. The greedy then costs O(L) per step instead of O(N), and memory\n"
+        "    holds one block plus L points' samples instead of (N, K, C). On a\n"
+        "    Dask pool the pre-selection runs where the chunks live and only the\n"
+        "    candidates' (L, K, C) samples reach the client: the result is the\n"
+        "    same as in memory with the same ``max_candidates`` and\n"
+        "    ``random_state``.",
         references("kirsch2019"),
         """Examples
     --------
@@ -143,7 +253,10 @@ BatchBALD.__doc__ = "\n\n    ".join(
     >>> forest = RandomForestClassifier(n_estimators=10, random_state=0).fit(X[:200], y[:200])
     >>> indices, gains = BatchBALD(query_size=4, random_state=0).select(forest, X[200:])
     >>> indices.shape, bool((gains[:-1] >= gains[1:]).all())  # gains never increase
-    ((4,), True)""",
+    ((4,), True)
+    >>> few, _ = BatchBALD(query_size=4, max_candidates=50, random_state=0).select(forest, X[200:])
+    >>> few.shape  # the greedy ran on the 50 points with the highest BALD
+    (4,)""",
     ]
 )
 

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from skbal import acquisition
+from skbal.acquisition._validation import check_scores
 from skbal.strategies._base import BaseQueryStrategy
+from skbal.strategies._blocks import Candidates
 from skbal.strategies._common_doc import parameters, references
 
 _EXAMPLE = """Examples
@@ -32,10 +36,33 @@ class _TopKStrategy(BaseQueryStrategy):
         self.dropout_masks = dropout_masks
         self.random_state = random_state
 
-    def _select(self, log_probs_N_K_C, n_instances, rng, n_rows):
-        scores_N = self._score_function(log_probs_N_K_C)
-        indices = acquisition.top_k(scores_N, n_instances)
-        return indices, scores_N[indices]
+    def _selector(self, n_instances, rng):
+        return TopKSelector(type(self)._score_function, n_instances)
+
+
+@dataclass(frozen=True)
+class TopKSelector:
+    """Top-k of a score, block by block: each block keeps its own top k.
+
+    The global top k (ties to the lower index, as :func:`skbal.acquisition.top_k`)
+    is the top k of the blocks' top k, so the result does not depend on the
+    blocks.
+    """
+
+    score_function: object
+    n_instances: int
+
+    @property
+    def capacity(self) -> int:
+        return self.n_instances
+
+    def score_block(self, log_probs_n_K_C, start: int) -> Candidates:
+        scores_n = check_scores(self.score_function(log_probs_n_K_C))
+        return Candidates.from_block(start, scores_n, scores_n, capacity=self.n_instances)
+
+    def finish(self, candidates: Candidates, rng):
+        best = candidates.best(self.n_instances)
+        return candidates.index[best], candidates.score[best]
 
 
 def _document(cls, summary: str, notes: str, refs: tuple[str, ...]):
