@@ -73,7 +73,7 @@ def plot_learning_curves(results, *, ax=None, metric: str = "accuracy", quantile
         _, ax = plt.subplots(figsize=(7, 4.5))
     low_q, high_q = quantiles
     for strategy in _strategies(records):
-        rows = [r for r in records if r["strategy"] == strategy and r[metric] is not None]
+        rows = [r for r in records if r["strategy"] == strategy and r[metric] is not None and r[metric] == r[metric]]
         labels = np.array(sorted({r["n_labels"] for r in rows}))
         values = [np.array([r[metric] for r in rows if r["n_labels"] == n], dtype=float) for n in labels]
         median = np.array([np.median(v) for v in values])

@@ -49,7 +49,7 @@ def load_repeated_digits(
         ``X_pool`` (float32, shape (n_repeats * n_pool_images, 64)),
         ``y_pool`` (int64), ``X_test``, ``y_test``, ``source_index`` (for
         each pool row, the position in ``load_digits()`` of the image it
-        copies), ``feature_names``, ``target_names`` and ``DESCR``.
+        copies), ``test_index`` (the same for the test rows), ``feature_names``, ``target_names`` and ``DESCR``.
 
     References
     ----------
@@ -91,6 +91,7 @@ def load_repeated_digits(
         X_test=X[index_test],
         y_test=y[index_test],
         source_index=source_index,
+        test_index=index_test,
         feature_names=list(digits.feature_names),
         target_names=digits.target_names,
         DESCR=(

@@ -71,7 +71,7 @@ def summarize(results, accuracies=(0.8, 0.9), *, groups=None) -> list[dict]:
         row["final_labels"] = int(np.median([curve[-1]["n_labels"] for curve in curves]))
         row["final_accuracy"] = float(np.median(finals))
         row["final_accuracy_iqr"] = tuple(float(q) for q in np.percentile(finals, [25, 75]))
-        queries = [r["acquisition_seconds"] for curve in curves for r in curve if r["acquisition_seconds"] is not None]
+        queries = [r["acquisition_seconds"] for curve in curves for r in curve if _present(r["acquisition_seconds"])]
         trainings = [r["training_seconds"] for curve in curves for r in curve]
         row["acquisition_seconds"] = float(np.median(queries)) if queries else float("nan")
         row["training_seconds"] = float(np.median(trainings))
@@ -81,9 +81,14 @@ def summarize(results, accuracies=(0.8, 0.9), *, groups=None) -> list[dict]:
     return summary
 
 
+def _present(value) -> bool:
+    """Not missing: None in records, NaN once they went through a DataFrame."""
+    return value is not None and not (isinstance(value, float) and np.isnan(value))
+
+
 def _first_reaching(curve: list[dict], target: float) -> float:
     for record in curve:
-        if record["accuracy"] is not None and record["accuracy"] >= target:
+        if _present(record["accuracy"]) and record["accuracy"] >= target:
             return float(record["n_labels"])
     return float("inf")
 
