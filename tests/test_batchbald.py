@@ -163,6 +163,117 @@ def test_joint_entropy_exact_with_few_nonzero_configurations():
 
 
 # ---------------------------------------------------------------------------
+# Lazy greedy with grouped-configuration screening, on pools large enough
+# that most candidates are ruled out by a grouped bound, never scored
+# ---------------------------------------------------------------------------
+
+
+def _min_gap(all_gains):
+    """Smallest margin between the best and second-best gain over the steps."""
+    gaps = []
+    for step_gains in all_gains:
+        finite = np.sort(step_gains[np.isfinite(step_gains)])
+        gaps.append(finite[-1] - finite[-2])
+    return min(gaps)
+
+
+@pytest.fixture
+def grouped_uses(monkeypatch):
+    """Records (groups_per_draw, dtype) of every grouped state screened against."""
+    from skbal.acquisition import _batchbald
+
+    uses = []
+    original = _batchbald._JointState.grouped
+
+    def grouped(self, groups_per_draw, dtype=np.float64):
+        out = original(self, groups_per_draw, dtype)
+        if out is not None:
+            uses.append((groups_per_draw, np.dtype(dtype).name))
+        return out
+
+    monkeypatch.setattr(_batchbald._JointState, "grouped", grouped)
+    return uses
+
+
+@pytest.mark.parametrize(
+    "seed, shape, batch_size",
+    # exact to the end: 4**6 and 10**4 configurations of the chosen points
+    [(0, (300, 8, 4), 7), (1, (300, 8, 4), 7), (2, (300, 12, 4), 7), (3, (250, 20, 10), 5)],
+)
+def test_screened_lazy_greedy_matches_dense_greedy(seed, shape, batch_size, grouped_uses):
+    """Clustered pools (near-duplicates, saturating joint information): the
+    choices are exactly those of plain greedy scoring every row every step."""
+    lp = R.clustered_log_probs(np.random.default_rng(500 + seed), *shape)
+    ref_indices, ref_gains, all_gains = R.batchbald_greedy_dense(lp, batch_size)
+    assert _min_gap(all_gains) > 1e-7  # every choice is well defined
+    indices, gains = batchbald(lp, batch_size, n_joint_samples=10_000, random_state=0)
+    _check_output(indices, gains, len(lp), batch_size)
+    np.testing.assert_array_equal(indices, ref_indices)
+    np.testing.assert_allclose(gains, ref_gains, rtol=0, atol=1e-8)
+    assert (1, "float32") in grouped_uses  # the screen ran
+
+
+def test_screened_lazy_greedy_float32_input(grouped_uses):
+    lp = R.clustered_log_probs(np.random.default_rng(510), 300, 8, 4)
+    lp32 = lp.astype(np.float32)
+    lp_up = lp32.astype(np.float64)
+    indices, gains = batchbald(lp32, 6, random_state=0)
+    ref_indices, _, all_gains = R.batchbald_greedy_dense(lp_up, 6)
+    assert _min_gap(all_gains) > 1e-4  # clear beyond float32 rounding
+    np.testing.assert_array_equal(indices, ref_indices)
+    np.testing.assert_allclose(gains, [all_gains[i][x] for i, x in enumerate(indices)], rtol=0, atol=1e-5)
+    assert grouped_uses
+
+
+def test_screened_ties_go_to_the_lower_index(grouped_uses):
+    """Every row of a clustered pool twice: ties with a twin that a grouped
+    bound could have ruled out still go to the lower index."""
+    n = 150
+    lp = R.clustered_log_probs(np.random.default_rng(520), n, 8, 4)
+    twins = np.concatenate([lp, lp])
+    indices, gains = batchbald(twins, 7, random_state=0)
+    _check_output(indices, gains, 2 * n, 7)
+    for i, x in enumerate(indices.tolist()):
+        if x >= n:
+            assert x - n in indices[:i], f"step {i}: chose row {x} before its identical copy {x - n}: {indices}"
+    assert grouped_uses
+
+
+@pytest.mark.parametrize("n_joint_samples", [10_000, 300], ids=["exact", "sampled"])
+def test_grouped_configurations_bound_every_gain(n_joint_samples):
+    """Merging configurations can only raise a gain (concavity of the mutual
+    information in the prior over draws), and the float32 round-off bound
+    covers the float32 evaluation: the bounds the screen prunes with hold
+    for every candidate, grouping and precision."""
+    import copy
+
+    from skbal.acquisition import _batchbald as B
+
+    lp = R.clustered_log_probs(np.random.default_rng(530), 200, 10, 4)
+    probs, entropies, _ = B._prepare(lp)
+    state = B._JointState(10, n_joint_samples, np.random.default_rng(0))
+    for x in batchbald(lp, 5, random_state=0)[0]:
+        state.extend(probs[x].T)
+    assert state.sampled == (n_joint_samples < 4**5)
+    in_float64 = copy.copy(state)
+    in_float64.dtype, in_float64._scoring = np.float64, None
+    candidates = np.arange(len(lp))
+    gains = B._gains(in_float64, probs, entropies, candidates)
+    checked = 0
+    for groups_per_draw in (1, 2, 8, 64):
+        grouped = state.grouped(groups_per_draw)
+        if grouped is None:
+            continue
+        checked += 1
+        bound = B._gains(grouped, probs, entropies, candidates)
+        assert np.all(bound >= gains - 1e-12), (groups_per_draw, (bound - gains).min())
+        bound32 = B._gains(state.grouped(groups_per_draw, np.float32), probs, entropies, candidates)
+        bound32 += B._float32_error(10, 4, grouped.n_configurations)
+        assert np.all(bound32 >= bound), (groups_per_draw, (bound32 - bound).min())
+    assert checked >= 2
+
+
+# ---------------------------------------------------------------------------
 # Sampled regime
 # ---------------------------------------------------------------------------
 
