@@ -1,6 +1,6 @@
 # Two commands do everything on a fresh clone with only Python and pip:
 #   make demo   runs the demo on the embedded digits data set
-#   make test   installs what is needed and runs the whole test suite
+#   make test   installs what is needed, runs the whole test suite and builds the docs
 # Each creates its virtual environment(s) in the repository root when missing.
 PYTHON ?= python3
 VENV := .venv
@@ -9,11 +9,11 @@ PIP_FLAGS := --quiet --disable-pip-version-check
 # Two modAL releases speak two query-strategy protocols; both are tested.
 MODAL_VERSIONS := 0.4.1 0.4.2.1
 
-.PHONY: test test-main test-modal demo bench clean
+.PHONY: test test-main test-modal docs demo bench clean
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/python -m pip install $(PIP_FLAGS) -c constraints.txt -e ".[dev,plot,dask]"
+	$(VENV)/bin/python -m pip install $(PIP_FLAGS) -c constraints.txt -e ".[dev,plot,dask,docs]"
 	touch $@
 
 # Lower bounds of every dependency, scikit-learn < 1.8 for modAL, and each
@@ -21,13 +21,13 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 # skorch==0.9.0, which no longer imports: it is installed without its pins.
 $(OLDEST)/.installed: pyproject.toml ci-constraints-oldest.txt
 	test -x $(OLDEST)/bin/python || $(PYTHON) -m venv $(OLDEST)
-	$(OLDEST)/bin/python -m pip install $(PIP_FLAGS) -c ci-constraints-oldest.txt -e ".[dev]"
+	$(OLDEST)/bin/python -m pip install $(PIP_FLAGS) -c ci-constraints-oldest.txt -e ".[dev,plot]"
 	for v in $(MODAL_VERSIONS); do \
 	  $(OLDEST)/bin/python -m pip install $(PIP_FLAGS) --no-deps --target $(OLDEST)/modal-$$v "modAL-python==$$v" || exit 1; \
 	done
 	touch $@
 
-test: test-main test-modal
+test: test-main test-modal docs
 
 # Everything but the modAL suite, on the newest scikit-learn, with doctests.
 test-main: $(VENV)/.installed
@@ -40,6 +40,12 @@ test-modal: $(OLDEST)/.installed
 	    $(OLDEST)/bin/python -m pytest tests/modal -p no:cacheprovider || exit 1; \
 	done
 
+# Sphinx, from scratch, warnings as errors; runs the examples/plot_*.py gallery.
+docs: $(VENV)/.installed
+	rm -rf docs/_build docs/generated docs/auto_examples docs/sg_execution_times.rst
+	$(VENV)/bin/python -m sphinx -E -W --keep-going -q -b html docs docs/_build/html
+	@echo "docs: docs/_build/html/index.html"
+
 demo: $(VENV)/.installed
 	$(VENV)/bin/python -m skbal
 
@@ -51,4 +57,5 @@ bench:
 	.venv-bench/bin/python benchmarks/run.py $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) $(OLDEST) .venv-bench .pytest_cache .hypothesis build *.egg-info
+	rm -rf $(VENV) $(OLDEST) .venv-bench .pytest_cache .hypothesis build *.egg-info \
+	  docs/_build docs/generated docs/auto_examples docs/sg_execution_times.rst

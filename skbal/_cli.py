@@ -195,7 +195,9 @@ def _names(strategies) -> list[str]:
     for strategy in strategies:
         defaults = type(strategy)().get_params(deep=False)
         changed = {k: v for k, v in strategy.get_params(deep=False).items() if defaults.get(k) != v}
-        name = type(strategy).__name__ + "".join(f" {k}={v}" for k, v in changed.items())
+        name = type(strategy).__name__
+        if changed:
+            name += " (" + ", ".join(f"{k}={v}" for k, v in changed.items()) + ")"
         while name in names:
             name += "'"
         names.append(name)

@@ -91,13 +91,13 @@ def test_cli_runs_a_comparison_and_writes_table_plot_and_csv(tmp_path, capsys):
     out = capsys.readouterr().out
     assert status == 0
     assert "Repeated Digits" in out and "| strategy | labels to 50% |" in out
-    for name in ("| Random |", "| PowerBALD temperature=2 |", "| BALD dropout_masks=consistent |"):
+    for name in ("| Random |", "| PowerBALD (temperature=2) |", "| BALD (dropout_masks=consistent) |"):
         assert name in out
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     with table.open() as handle:
         rows = list(csv.DictReader(handle))
     assert len(rows) == 3 * 2  # 3 strategies x 1 run x 2 rounds
-    assert {row["strategy"] for row in rows} == {"Random", "PowerBALD temperature=2", "BALD dropout_masks=consistent"}
+    assert {row["strategy"] for row in rows} == {"Random", "PowerBALD (temperature=2)", "BALD (dropout_masks=consistent)"}
 
 
 def test_cli_reads_a_csv_data_file(tmp_path, capsys, digits):

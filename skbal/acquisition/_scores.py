@@ -17,6 +17,9 @@ from scipy.special import entr
 from skbal.acquisition._validation import as_log_probs_array, class_sums, iter_prob_chunks
 
 _REFERENCES = """
+    As defined by Houlsby et al. [1]_ and used with MC dropout by Gal et
+    al. [2]_.
+
     References
     ----------
     .. [1] N. Houlsby, F. Huszár, Z. Ghahramani, M. Lengyel. "Bayesian Active
@@ -24,6 +27,7 @@ _REFERENCES = """
        2011.
     .. [2] Y. Gal, R. Islam, Z. Ghahramani. "Deep Bayesian Active Learning
        with Image Data." ICML 2017.
+
 """
 
 
@@ -321,5 +325,5 @@ def mean_std(log_probs) -> np.ndarray:
 
 
 for _function in (predictive_entropy, expected_entropy, bald):
-    _function.__doc__ = _function.__doc__.replace("    {references}\n", _REFERENCES.lstrip("\n"))
+    _function.__doc__ = _function.__doc__.replace("    {references}\n", _REFERENCES)
 del _function
