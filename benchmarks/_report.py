@@ -99,7 +99,7 @@ def scoring_tables(results, fmt):
         return []
     by = {(r["call"], r["N"], r["K"], r.get("b")): r for r in scoring}
     keys = sorted({(r["N"], r["K"]) for r in scoring})
-    b0 = min(r["b"] for r in scoring if r.get("b"))
+    b0 = min((r["b"] for r in scoring if r.get("b")), default=None)
     bald_rows, ent_rows, pow_rows = [], [], []
     for n, k in keys:
         exp = by.get(("exp", n, k, None))
@@ -169,7 +169,17 @@ def batchbald_tables(results, fmt):
             _nan(ref), _nan(b64), _nan(b32), _nan(baal),
             " / ".join(_mib(r) for r in (ref, b64, b32, baal)),
         ])
-    return [
+    scaling_rows = []
+    by = {(r["N"], r["K"], r["b"]): r for r in skbal if r["status"] == "ok"}
+    for (n, k, b), r in sorted(by.items()):
+        small = by.get((10_000, k, b))
+        if n > 10_000 and small:
+            flag = " †" if r.get("contended") or small.get("contended") else ""
+            scaling_rows.append([k, b, _time(small["median_s"]), f"{n:,}", _time(r["median_s"]),
+                                 f"{r['median_s'] / small['median_s']:.2f}{flag}"])
+    scaling = [_table(["K", "b", "skbal at N = 10,000", "N", "skbal at N", "time ratio"], scaling_rows, fmt,
+                      "skbal BatchBALD: cost of a larger pool")] if scaling_rows else []
+    return scaling + [
         _table(["N", "K", "b", "skbal", "bbr float64", "bbr64 / skbal", "bbr float32", "bbr32 / skbal",
                 "baal", "baal / skbal", "skbal PowerBALD / BatchBALD"], time_rows, fmt,
                "BatchBALD time (C = 10, M = 10,000 joint samples)"),

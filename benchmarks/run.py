@@ -211,22 +211,28 @@ def run_scoring(runner, grid, data_files):
         for k in grid["n_draws"]:
             data = data_files[(n, k)]
             tag = f"N{n}_K{k}"
+            wanted = grid.get("scoring_calls")
             for call in ["exp", "skbal.bald", "skbal.predictive_entropy", "baal.bald", "baal.bald_lp",
                          "baal.entropy", "baal.entropy_lp"]:
-                records.append(runner.run(f"scoring_{call}_{tag}", call, data) | {"N": n, "K": k})
+                if not wanted or call in wanted:
+                    records.append(runner.run(f"scoring_{call}_{tag}", call, data) | {"N": n, "K": k})
             for b in grid["batch_sizes"]:
-                records.append(runner.run(f"scoring_skbal.power_bald_{tag}_b{b}", "skbal.power_bald", data,
-                                          {"batch_size": b}) | {"N": n, "K": k, "b": b})
+                if not wanted or "skbal.power_bald" in wanted:
+                    records.append(runner.run(f"scoring_skbal.power_bald_{tag}_b{b}", "skbal.power_bald", data,
+                                              {"batch_size": b}) | {"N": n, "K": k, "b": b})
             b = grid["batch_sizes"][0]
             for call in ["baal.power_bald", "bbr.bald"]:
-                records.append(runner.run(f"scoring_{call}_{tag}_b{b}", call, data, {"batch_size": b})
-                               | {"N": n, "K": k, "b": b})
+                if not wanted or call in wanted:
+                    records.append(runner.run(f"scoring_{call}_{tag}_b{b}", call, data, {"batch_size": b})
+                                   | {"N": n, "K": k, "b": b})
     return records
 
 
 def run_batchbald(runner, grid, data_files):
     records = []
     settings = [(n, k, b) for n in grid["n_samples"] for k in grid["n_draws"] for b in grid["batch_sizes"]]
+    # skbal also runs at every anchor setting, for the ratio.
+    settings += [s for s in grid.get("anchor_settings") or [] if s not in settings]
     for n, k, b in settings:
         records.append(runner.run(f"batchbald_skbal_N{n}_K{k}_b{b}", "skbal.batchbald", data_files[(n, k)],
                                   {"batch_size": b}) | {"N": n, "K": k, "b": b})
@@ -235,13 +241,15 @@ def run_batchbald(runner, grid, data_files):
 
 def run_batchbald_anchors(runner, grid, data_files):
     records = []
-    settings = sorted(((n, k, b) for n in grid["n_samples"] for k in grid["n_draws"] for b in grid["batch_sizes"]),
-                      key=lambda s: (s[0] * s[1] * s[2], s))
-    failures = {call: [] for call in BATCHBALD_ANCHORS}
+    settings = grid.get("anchor_settings") or [
+        (n, k, b) for n in grid["n_samples"] for k in grid["n_draws"] for b in grid["batch_sizes"]]
+    settings = sorted(settings, key=lambda s: (s[0] * s[1] * s[2], s))
+    calls = grid.get("anchor_calls") or BATCHBALD_ANCHORS
+    failures = {call: [] for call in calls}
     # Interleaved by setting, cheapest first, so that a time budget cuts the
     # largest settings of every anchor rather than one whole anchor.
     for n, k, b in settings:
-        for call in BATCHBALD_ANCHORS:
+        for call in calls:
             key = f"batchbald_{call}_N{n}_K{k}_b{b}"
             base = {"key": key, "call": call, "N": n, "K": k, "b": b, "params": {"batch_size": b}}
             hit = _dominated_failure(failures[call], (n, k, b))
@@ -332,6 +340,10 @@ def run_mc(runner, grid, pool_file):
     return records
 
 
+def _int_list(value: str) -> list[int]:
+    return [int(v) for v in value.split(",") if v]
+
+
 def _versions():
     out = {}
     for dist in ["skbal", "numpy", "scipy", "torch", "skorch", "baal", "batchbald-redux", "toma"]:
@@ -380,8 +392,26 @@ def main(argv=None) -> int:
                              "skipped (default 1500; 0: no budget)")
     parser.add_argument("--sections", default="scoring,batchbald,mc,edge,anchors",
                         help="comma-separated subset of scoring,batchbald,mc,edge,anchors")
+    parser.add_argument("--n-samples", type=_int_list, help="override the grid's N values, e.g. 10000,50000")
+    parser.add_argument("--n-draws", type=_int_list, help="override the grid's K values, e.g. 20")
+    parser.add_argument("--batch-sizes", type=_int_list, help="override the grid's batch sizes, e.g. 10,50")
+    parser.add_argument("--mc-rows", type=int, help="override the number of pool rows of the MC section")
+    parser.add_argument("--anchor-calls", type=lambda v: v.split(","),
+                        help="BatchBALD anchors to run, a subset of " + ",".join(BATCHBALD_ANCHORS))
+    parser.add_argument("--anchor-settings", type=lambda v: [tuple(_int_list(x.replace("x", ","))) for x in
+                                                             v.split(",") if x],
+                        help="only these anchor settings, NxKxb separated by commas, e.g. 10000x20x10,2000x20x50 "
+                             "(their N and K are added to the grid's inputs)")
+    parser.add_argument("--scoring-calls", type=lambda v: v.split(","),
+                        help="scoring calls to run (default all), e.g. exp,skbal.predictive_entropy,baal.entropy")
     args = parser.parse_args(argv)
-    grid = QUICK if args.quick else FULL
+    grid = dict(QUICK if args.quick else FULL)
+    for key in ("n_samples", "n_draws", "batch_sizes", "mc_rows"):
+        if getattr(args, key) is not None:
+            grid[key] = getattr(args, key)
+    grid["anchor_calls"] = args.anchor_calls or BATCHBALD_ANCHORS
+    grid["anchor_settings"] = args.anchor_settings
+    grid["scoring_calls"] = args.scoring_calls
     sections = set(args.sections.split(","))
 
     work = tempfile.mkdtemp(prefix="skbal-bench-")
@@ -389,14 +419,15 @@ def main(argv=None) -> int:
         t0 = time.monotonic()
         _log(f"generating inputs in {work}")
         data_files, generator = {}, {}
-        for n in grid["n_samples"]:
-            for k in grid["n_draws"]:
-                log_probs = make_log_probs(n, k, N_CLASSES, seed=0)
-                path = os.path.join(work, f"log_probs_N{n}_K{k}.npy")
-                np.save(path, log_probs)
-                data_files[(n, k)] = path
-                generator[f"N{n}_K{k}"] = summary(log_probs) if n * k <= 10_000 * 100 else None
-                del log_probs
+        shapes = {(n, k) for n in grid["n_samples"] for k in grid["n_draws"]}
+        shapes |= {(n, k) for n, k, _ in grid.get("anchor_settings") or []}
+        for n, k in sorted(shapes):
+            log_probs = make_log_probs(n, k, N_CLASSES, seed=0)
+            path = os.path.join(work, f"log_probs_N{n}_K{k}.npy")
+            np.save(path, log_probs)
+            data_files[(n, k)] = path
+            generator[f"N{n}_K{k}"] = summary(log_probs) if n * k <= 10_000 * 100 else None
+            del log_probs
         pool_file = os.path.join(work, "pool.npy")
         if "mc" in sections:
             np.save(pool_file, make_pool(grid["mc_rows"], MC["n_features"], seed=0))
