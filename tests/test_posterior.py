@@ -177,6 +177,101 @@ def test_independent_masks(mlp_net, digits):
     assert np.array_equal(a, sample_log_proba(mlp_net, X, 4, random_state=0, dropout_masks="independent"))
 
 
+def _dropout_ratios(net, X, n_draws, **kwargs):
+    """(output / input) of the net's dropout module in every MC forward (the
+    module that follows it sees the output), and the log-probabilities."""
+    pre, post = [], []
+    handles = [
+        net.module_.dropout.register_forward_pre_hook(lambda module, args: pre.append(args[0].clone())),
+        net.module_.relu.register_forward_pre_hook(lambda module, args: post.append(args[0].clone())),
+    ]
+    try:
+        log_probs = sample_log_proba(net, X, n_draws, **kwargs)
+    finally:
+        for handle in handles:
+            handle.remove()
+    # [1:]: the first forward is the one-row dry run of the input check
+    ratios = [(b / torch.where(a == 0, 1e-30, a)).numpy() for a, b in zip(pre[1:], post[1:])]
+    return np.concatenate(ratios), log_probs
+
+
+@pytest.mark.parametrize("p", [0.1, 0.25, 0.5, 0.8, 1 - 2**-12])
+def test_independent_masks_are_bernoulli_and_scaled(toy, digits, p):
+    net = NeuralNetClassifier(toy.MLP, module__hidden=256, module__p=p, **toy.NET_KWARGS).initialize()
+    X = digits[0][:300]
+    ratios, log_probs = _dropout_ratios(net, X, 4, random_state=0, dropout_masks="independent")
+    _assert_normalised(log_probs, 300, 4)
+    scale = 1 / (1 - p)
+    kept = np.isclose(ratios, scale, rtol=1e-4)
+    assert np.all(kept | np.isclose(ratios, 0.0, atol=1e-6))  # every unit: dropped or scaled
+    # the dropped share is p within 5 standard errors (1,200 rows x 256 units)
+    assert abs((1 - kept.mean()) - p) <= 5 * np.sqrt(p * (1 - p) / kept.size)
+    if p < 0.9:  # a new mask for every row and draw: no two of the 1,200 masks are equal
+        assert len(np.unique(kept, axis=0)) == len(kept)
+
+
+def test_independent_masks_channelwise_for_dropout2d(conv_net, digits):
+    X = digits[0][:40]
+    ratios, _ = _dropout_ratios(conv_net, X, 3, random_state=0, dropout_masks="independent")
+    pre_nonzero = ratios.reshape(len(ratios), ratios.shape[1], -1)
+    per_channel = np.isclose(pre_nonzero, 2.0, rtol=1e-4)
+    # one value per (row, draw, channel), shared by the 64 positions
+    assert np.all(per_channel.all(axis=2) | (~per_channel).all(axis=2))
+
+
+def test_direct_slicing_matches_the_skorch_iterator(toy, digits):
+    """An array pool is sliced directly; a net that overrides get_iterator goes
+    through skorch's Dataset and DataLoader: the same draws either way."""
+
+    class IteratorNet(NeuralNetClassifier):
+        def get_iterator(self, dataset, training=False):
+            self.iterated = getattr(self, "iterated", 0) + 1
+            return super().get_iterator(dataset, training=training)
+
+    plain = toy.fit_seeded(NeuralNetClassifier(toy.MLP, **toy.NET_KWARGS), *digits)
+    overriding = IteratorNet(toy.MLP, **toy.NET_KWARGS).initialize()
+    overriding.module_.load_state_dict(plain.module_.state_dict())
+    X = digits[0][:300]  # 3 minibatches of 128 rows
+    for mode in ("consistent", "independent"):
+        expected = sample_log_proba(overriding, X, 5, random_state=0, dropout_masks=mode)
+        for variant in (X, torch.from_numpy(X), sp.csr_matrix(X)):
+            np.testing.assert_array_equal(sample_log_proba(plain, variant, 5, random_state=0, dropout_masks=mode),
+                                          expected)
+    assert overriding.iterated >= 2
+
+
+def test_iterator_arguments_are_honoured(toy, digits):
+    """A collate function changes the minibatches: skbal must go through it."""
+
+    def halve(rows):
+        return torch.utils.data.default_collate(rows)[0] / 2, None
+
+    net = toy.fit_seeded(NeuralNetClassifier(toy.MLP, **toy.NET_KWARGS), *digits)
+    halving = NeuralNetClassifier(toy.MLP, iterator_valid__collate_fn=halve, **toy.NET_KWARGS).initialize()
+    halving.module_.load_state_dict(net.module_.state_dict())
+    X = digits[0][:50]
+    np.testing.assert_array_equal(
+        sample_log_proba(halving, X, 4, random_state=0), sample_log_proba(net, X / 2, 4, random_state=0)
+    )
+
+
+def test_float32_pool_is_not_copied(mlp_net, digits):
+    from skbal.posterior._mc_dropout import check_net_input
+
+    X = digits[0][:100]
+    assert check_net_input(mlp_net, X) is X
+    X64 = X.astype(np.float64)
+    out = check_net_input(mlp_net, X64)
+    assert out.dtype == np.float32 and not np.shares_memory(out, X64)
+
+
+def test_nan_found_beyond_the_first_chunk_of_the_check(mlp_net):
+    X = np.zeros((40_000, 64), dtype=np.float32)  # checked in chunks of 16,384 rows
+    X[37_123, 5] = np.nan
+    with pytest.raises(ValueError, match="NaN or infinity .*row 37123"):
+        sample_log_proba(mlp_net, X, 2, random_state=0)
+
+
 def test_dropout2d_is_channelwise_and_consistent(conv_net, digits):
     X = digits[0][:12]
     n_draws, channels = 5, conv_net.module_.conv.out_channels

@@ -29,9 +29,11 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 import torch.nn.functional as F
-from skorch.dataset import unpack_data
+from skorch import NeuralNet
+from skorch.dataset import Dataset, unpack_data
 from skorch.utils import is_dataset, to_tensor
 from torch import nn
+from torch.utils.data import DataLoader
 
 from skbal.utils import check_random_state, spawn_seed
 
@@ -302,6 +304,30 @@ def _mask_shape(module: nn.Module, feature_shape: tuple[int, ...]) -> tuple[int,
     return tuple(feature_shape)
 
 
+def _bernoulli_bytes(bit_generator: np.random.PCG64, size: int, keep: float) -> np.ndarray:
+    """``size`` independent Bernoulli(``keep``) draws as uint8 0/1.
+
+    From raw bits of numpy's PCG64, several times faster than torch's CPU
+    ``bernoulli_``: a draw is 1 when a b-bit random integer is below
+    keep 2**b, with b the fewest of 1, 8, 16 bits that make keep 2**b an
+    integer (exact: 1 bit a draw for keep = 0.5), else 32 bits (keep
+    rounded to a multiple of 2**-32).
+    """
+    for n_bits, dtype in ((1, None), (8, np.uint8), (16, np.uint16), (32, np.uint32)):
+        threshold = keep * 2**n_bits
+        if threshold == int(threshold) or n_bits == 32:
+            break
+    threshold = round(threshold)
+    if threshold >= 2**n_bits:
+        return np.ones(size, dtype=np.uint8)
+    n_words = -(-size * n_bits // 64)
+    raw = bit_generator.random_raw(n_words)
+    if n_bits == 1:  # keep = 0.5 (threshold 1) or 0 (threshold 0)
+        bits = np.unpackbits(raw.view(np.uint8), count=size)
+        return bits if threshold == 1 else np.zeros(size, dtype=np.uint8)
+    return (raw.view(dtype)[:size] < threshold).view(np.uint8)
+
+
 def _device_generator(seed: int, device: torch.device) -> torch.Generator:
     try:
         generator = torch.Generator(device=device)
@@ -327,7 +353,7 @@ class _DropoutMasks:
         self.seed = seed
         self._calls = [0] * len(modules)
         self._consistent: dict[tuple[int, int], tuple[tuple[int, ...], torch.Tensor, dict]] = {}
-        self._generators: dict[tuple[int, int], torch.Generator] = {}
+        self._generators: dict[tuple[int, int], torch.Generator | np.random.PCG64] = {}
         self._k0 = self._k1 = self._n_rows = 0
 
     def start_forward(self, k0: int, k1: int, n_rows: int) -> None:
@@ -353,13 +379,23 @@ class _DropoutMasks:
 
     def _independent(self, index, call, module, output, p, scale):
         key = (index, call)
-        generator = self._generators.get(key)
-        if generator is None:
-            generator = _device_generator(_derive_seed(self.seed, index, call), output.device)
-            self._generators[key] = generator
         shape = (output.shape[0],) + _mask_shape(module, tuple(output.shape[1:])) if output.ndim else ()
-        keep = torch.empty(shape, dtype=torch.float32, device=generator.device).bernoulli_(1.0 - p, generator=generator)
-        return output * (keep * scale).to(device=output.device, dtype=output.dtype)
+        if output.device.type == "cpu":
+            bit_generator = self._generators.get(key)
+            if bit_generator is None:
+                bit_generator = np.random.PCG64(_derive_seed(self.seed, index, call))
+                self._generators[key] = bit_generator
+            keep = torch.from_numpy(_bernoulli_bytes(bit_generator, int(np.prod(shape, dtype=np.int64)), 1.0 - p))
+            keep = keep.reshape(shape)
+        else:
+            generator = self._generators.get(key)
+            if generator is None:
+                generator = _device_generator(_derive_seed(self.seed, index, call), output.device)
+                self._generators[key] = generator
+            keep = torch.empty(shape, dtype=torch.float32, device=generator.device)
+            keep = keep.bernoulli_(1.0 - p, generator=generator).to(output.device)
+        masked = output * keep
+        return masked.mul_(scale)
 
     def _consistent_apply(self, index, call, module, output, p, scale):
         n_draws, n_rows = self._k1 - self._k0, self._n_rows
@@ -444,23 +480,81 @@ def _chunks(n_rows: int, n_draws: int, row_elements: int, max_elements: int):
                 yield b0, b0 + 1, k0, min(n_draws, k0 + per_forward)
 
 
+# Keyword arguments of the valid iterator that do not change which rows a
+# minibatch holds or how they are collated.
+_PLAIN_ITERATOR_PARAMS = {"batch_size", "num_workers", "pin_memory", "persistent_workers", "prefetch_factor"}
+
+
+def _plain_batch_size(net, X) -> int | None:
+    """The valid iterator's batch size, if its minibatches of ``X`` are just
+    consecutive rows of ``X`` as tensors (else None).
+
+    True for an array, tensor or CSR matrix with skorch's own ``get_dataset``,
+    ``get_iterator``, ``Dataset`` and ``DataLoader`` and no collate, sampler
+    or dataset arguments. Such minibatches are sliced directly: skorch's
+    per-row ``Dataset`` and collate would give the same tensors, slower.
+    """
+    if not isinstance(X, (np.ndarray, torch.Tensor)) and not sp.isspmatrix_csr(X):
+        return None
+    if isinstance(X, np.ndarray) and X.dtype.kind not in "biuf":
+        return None
+    cls = type(net)
+    if getattr(cls, "get_dataset", None) is not NeuralNet.get_dataset:
+        return None
+    if getattr(cls, "get_iterator", None) is not NeuralNet.get_iterator:
+        return None
+    if net.dataset is not Dataset or net.get_params_for("dataset"):
+        return None
+    if net.iterator_valid is not DataLoader:
+        return None
+    kwargs = net.get_params_for("iterator_valid")
+    if set(kwargs) - _PLAIN_ITERATOR_PARAMS:
+        return None
+    batch_size = kwargs.get("batch_size", net.batch_size)
+    if batch_size == -1:
+        return max(1, X.shape[0])
+    if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size < 1:
+        return None  # let the DataLoader report it
+    return int(batch_size)
+
+
 def _iter_batches(net, X):
-    dataset = net.get_dataset(X)
-    for batch in net.get_iterator(dataset, training=False):
-        Xi, _ = unpack_data(batch)
-        yield to_tensor(Xi, device=net.device)
+    """The net's valid minibatches of ``X``, as tensors on the net's device."""
+    batch_size = _plain_batch_size(net, X)
+    if batch_size is None:
+        dataset = net.get_dataset(X)
+        for batch in net.get_iterator(dataset, training=False):
+            Xi, _ = unpack_data(batch)
+            yield to_tensor(Xi, device=net.device)
+        return
+    for start in range(0, X.shape[0], batch_size):
+        rows = X[start : start + batch_size]
+        if sp.issparse(rows):
+            rows = rows.toarray()
+        if isinstance(rows, np.ndarray):
+            rows = torch.from_numpy(np.ascontiguousarray(rows))  # a view unless X is strided
+        yield rows.to(net.device)
+
+
+def _total_rows(X) -> int | None:
+    try:
+        return n_rows(X)
+    except TypeError:
+        return None
 
 
 def _forward_log_proba(net, X, n_draws: int, masks: _DropoutMasks | None, max_elements: int) -> np.ndarray:
+    """(N, K, C) float32 log-probabilities, written chunk by chunk into one array."""
     to_log_proba = _output_to_log_proba(net)
-    results = []
+    total = _total_rows(X)
+    out_N_K_C = out_t = None
+    filled = 0
     for Xi in _iter_batches(net, X):
         leaves = _leaves(Xi)
         if not leaves or leaves[0].ndim == 0:
             raise ValueError("The net's iterator yielded an empty minibatch.")
         batch_rows = int(leaves[0].shape[0])
         row_elements = sum(leaf.numel() for leaf in leaves) // max(1, batch_rows)
-        out = None
         for b0, b1, k0, k1 in _chunks(batch_rows, n_draws, row_elements, max_elements):
             n_k, n_b = k1 - k0, b1 - b0
             if masks is not None:
@@ -474,16 +568,24 @@ def _forward_log_proba(net, X, n_draws: int, masks: _DropoutMasks | None, max_el
                     f"The module returned {log_p.shape[0]} rows for an input of {n_k * n_b} rows."
                 )
             n_classes = log_p.shape[1]
-            log_p = log_p.reshape(n_k, n_b, n_classes).transpose(0, 1).to("cpu")
-            if out is None:
-                out = torch.empty((batch_rows, n_draws, n_classes), dtype=torch.float32)
-            elif out.shape[2] != n_classes:
-                raise ValueError(f"The module returned {n_classes} classes after {out.shape[2]}.")
-            out[b0:b1, k0:k1] = log_p
-        results.append(out)
-    if not results:
+            if out_N_K_C is None:
+                out_N_K_C = np.empty((total if total is not None else batch_rows, n_draws, n_classes), np.float32)
+                out_t = torch.from_numpy(out_N_K_C)
+            elif out_N_K_C.shape[2] != n_classes:
+                raise ValueError(f"The module returned {n_classes} classes after {out_N_K_C.shape[2]}.")
+            if filled + batch_rows > out_N_K_C.shape[0]:
+                if total is not None:
+                    raise ValueError(f"The net's iterator yielded more than the {total} rows of X.")
+                out_N_K_C = np.concatenate([out_N_K_C, np.empty_like(out_N_K_C)])  # unknown length: grow
+                out_t = torch.from_numpy(out_N_K_C)
+            # draw-major forward rows -> (rows, draws, classes), one strided copy
+            out_t[filled + b0 : filled + b1, k0:k1] = log_p.reshape(n_k, n_b, n_classes).transpose(0, 1)
+        filled += batch_rows
+    if out_N_K_C is None:
         raise ValueError("X has no rows.")
-    return torch.cat(results).numpy()
+    if total is not None and filled != total:
+        raise ValueError(f"The net's iterator yielded {filled} rows for the {total} rows of X.")
+    return out_N_K_C[:filled]
 
 
 def mc_dropout_log_proba(
@@ -668,10 +770,13 @@ def _check_finite(values, name: str = "X") -> None:
             raise ValueError(f"{name} contains NaN or infinity.")
         return
     if values.dtype.kind in "fc":
-        bad = ~np.isfinite(values)
-        if bad.any():
-            row = int(np.flatnonzero(bad.reshape(bad.shape[0], -1).any(axis=1))[0])
-            raise ValueError(f"{name} contains NaN or infinity (first in row {row}).")
+        # In row chunks of about 2**20 values: no pool-sized temporaries.
+        step = max(1, 2**20 // max(1, values[:1].size))
+        for start in range(0, values.shape[0], step):
+            finite = np.isfinite(values[start : start + step])
+            if not finite.all():
+                row = start + int(np.flatnonzero(~finite.reshape(finite.shape[0], -1).all(axis=1))[0])
+                raise ValueError(f"{name} contains NaN or infinity (first in row {row}).")
 
 
 def _check_shape(shape, name: str = "X") -> None:
@@ -744,8 +849,8 @@ def check_net_input(net, X, *, name: str = "X"):
         X = _as_array(X, name)
         _check_shape(X.shape, name)
         _check_finite(X, name)
-        if X.dtype.kind == "f" and X.dtype != dtype:
-            np_dtype = _numpy_dtype(dtype)
+        np_dtype = _numpy_dtype(dtype)
+        if X.dtype.kind == "f" and X.dtype != np_dtype:
             X = X.astype(np_dtype) if np_dtype is not None else torch.from_numpy(X).to(dtype)
     _dry_forward(net, X, name)
     return X
