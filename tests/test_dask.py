@@ -179,75 +179,6 @@ def test_a_select_only_strategy_is_refused_on_dask(client, mlp_net, pool):
 
 
 # ---------------------------------------------------------------------------
-# a worker killed mid-query
-# ---------------------------------------------------------------------------
-
-
-class SuicidalMLP(nn.Module):
-    """An MLP whose forward kills its process when it runs in a Dask worker:
-    once (the first worker to create ``flag``) or every time."""
-
-    def __init__(self, hidden: int = 16):
-        super().__init__()
-        self.hidden = nn.Linear(64, hidden)
-        self.dropout = nn.Dropout(0.5)
-        self.out = nn.Linear(hidden, 10)
-        self.flag = None
-        self.always = False
-
-    def forward(self, X):
-        if self.flag is not None and _in_dask_worker():
-            if self.always or _create(self.flag):
-                os.kill(os.getpid(), signal.SIGKILL)
-        return torch.softmax(self.out(torch.relu(self.dropout(self.hidden(X)))), dim=-1)
-
-
-def _in_dask_worker() -> bool:
-    try:
-        distributed.get_worker()
-    except ValueError:
-        return False
-    return True
-
-
-def _create(path) -> bool:
-    try:
-        os.close(os.open(path, os.O_CREAT | os.O_EXCL))
-    except FileExistsError:
-        return False
-    return True
-
-
-@pytest.fixture
-def suicidal_net(digits, toy, tmp_path):
-    from skorch import NeuralNetClassifier
-
-    net = toy.fit_seeded(NeuralNetClassifier(SuicidalMLP, **toy.NET_KWARGS), *digits)
-    net.module_.flag = str(tmp_path / "killed")
-    return net
-
-
-def test_killed_worker_query_completes_with_the_same_result(client, suicidal_net, pool, tmp_path):
-    strategy = skbal.PowerBALD(query_size=8, n_mc_samples=4, random_state=7)
-    expected = strategy.select(suicidal_net, pool)  # in memory: never kills
-    assert not (tmp_path / "killed").exists()
-    got = strategy.select(suicidal_net, da.from_array(pool, chunks=(1500, -1)))
-    assert (tmp_path / "killed").exists()  # a worker did die mid-query
-    np.testing.assert_array_equal(got[0], expected[0])
-    np.testing.assert_array_equal(got[1], expected[1])
-    client.wait_for_workers(2, timeout=120)
-
-
-def test_killed_at_every_attempt_raises_killed_worker(client, suicidal_net, pool):
-    suicidal_net.module_.always = True
-    with pytest.raises(distributed.KilledWorker):
-        skbal.BALD(query_size=3, n_mc_samples=4, random_state=0).select(
-            suicidal_net, da.from_array(pool, chunks=(3000, -1))
-        )
-    client.wait_for_workers(2, timeout=120)
-
-
-# ---------------------------------------------------------------------------
 # errors, side effects
 # ---------------------------------------------------------------------------
 
@@ -317,3 +248,82 @@ def test_grid_search_on_joblibs_dask_backend(client, digits):
     assert {task["worker"] for task in stream.data}, "no task ran on the cluster"
     np.testing.assert_array_equal(on_dask.cv_results_["mean_test_score"], sequential.cv_results_["mean_test_score"])
     assert on_dask.best_params_ == sequential.best_params_
+
+
+# ---------------------------------------------------------------------------
+# a worker killed mid-query
+# ---------------------------------------------------------------------------
+
+
+class SuicidalMLP(nn.Module):
+    """An MLP whose forward kills its process when it runs in a Dask worker:
+    once (the first worker to create ``flag``) or every time."""
+
+    def __init__(self, hidden: int = 16):
+        super().__init__()
+        self.hidden = nn.Linear(64, hidden)
+        self.dropout = nn.Dropout(0.5)
+        self.out = nn.Linear(hidden, 10)
+        self.flag = None
+        self.always = False
+
+    def forward(self, X):
+        if self.flag is not None and _in_dask_worker():
+            if self.always or _create(self.flag):
+                os.kill(os.getpid(), signal.SIGKILL)
+        return torch.softmax(self.out(torch.relu(self.dropout(self.hidden(X)))), dim=-1)
+
+
+def _in_dask_worker() -> bool:
+    try:
+        distributed.get_worker()
+    except ValueError:
+        return False
+    return True
+
+
+def _create(path) -> bool:
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL))
+    except FileExistsError:
+        return False
+    return True
+
+
+@pytest.fixture
+def suicidal_net(digits, toy, tmp_path):
+    from skorch import NeuralNetClassifier
+
+    net = toy.fit_seeded(NeuralNetClassifier(SuicidalMLP, **toy.NET_KWARGS), *digits)
+    net.module_.flag = str(tmp_path / "killed")
+    return net
+
+
+def test_killed_worker_query_completes_with_the_same_result(client, suicidal_net, pool, tmp_path):
+    strategy = skbal.PowerBALD(query_size=8, n_mc_samples=4, random_state=7)
+    expected = strategy.select(suicidal_net, pool)  # in memory: never kills
+    assert not (tmp_path / "killed").exists()
+    got = strategy.select(suicidal_net, da.from_array(pool, chunks=(1500, -1)))
+    assert (tmp_path / "killed").exists()  # a worker did die mid-query
+    np.testing.assert_array_equal(got[0], expected[0])
+    np.testing.assert_array_equal(got[1], expected[1])
+    _settle(client)
+
+
+def test_killed_at_every_attempt_raises_killed_worker(client, suicidal_net, pool):
+    suicidal_net.module_.always = True
+    with pytest.raises(distributed.KilledWorker):
+        skbal.BALD(query_size=3, n_mc_samples=4, random_state=0).select(
+            suicidal_net, da.from_array(pool, chunks=(3000, -1))
+        )
+    _settle(client)
+
+
+def _settle(client, timeout=120.0):
+    """Two workers back, and no task of a failed query still running."""
+    import time
+
+    client.wait_for_workers(2, timeout=timeout)
+    deadline = time.monotonic() + timeout
+    while any(client.processing().values()) and time.monotonic() < deadline:
+        time.sleep(0.2)

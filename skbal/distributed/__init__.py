@@ -26,6 +26,30 @@ implement ``_select`` (the whole array at once) raise too.
 ``import skbal`` does not import dask; this package imports it only when a
 Dask pool arrives (install with ``pip install 'skbal[dask]'``). See the
 "Dask" page of the documentation for running on an existing cluster.
+
+Examples
+--------
+The synchronous scheduler stands in for a cluster here; with a
+``distributed.Client`` active the same call runs on its workers.
+
+>>> import dask
+>>> import dask.array as da
+>>> import numpy as np
+>>> from sklearn.datasets import load_digits
+>>> from sklearn.ensemble import RandomForestClassifier
+>>> from skbal import BatchBALD, PowerBALD
+>>> X, y = load_digits(return_X_y=True)
+>>> forest = RandomForestClassifier(n_estimators=10, random_state=0).fit(X[:200], y[:200])
+>>> pool = da.from_array(X[200:], chunks=(600, -1))
+>>> strategy = PowerBALD(query_size=5, random_state=0)
+>>> with dask.config.set(scheduler="synchronous"):
+...     on_dask = strategy(forest, pool)
+>>> bool((on_dask == strategy(forest, X[200:])).all())  # the same draw as in memory
+True
+>>> with dask.config.set(scheduler="synchronous"):
+...     indices, gains = BatchBALD(query_size=3, max_candidates=100, random_state=0).select(forest, pool)
+>>> indices.shape
+(3,)
 """
 
 from skbal.distributed._sampling import sample_log_proba

@@ -151,22 +151,22 @@ class BaseQueryStrategy(BaseEstimator):
         check_count(self.query_size, "query_size")
         n_instances = check_count(n_instances, "n_instances")
         self._validate_params()
+        posterior = None
+        if self._requires_posterior is not None:
+            posterior = resolve_posterior(estimator, allow_deterministic=not self._requires_posterior)
         dask_pool = None
         if _is_dask_collection(X_pool):
             from skbal.distributed._pool import DaskPool
 
-            dask_pool = X_pool = DaskPool(X_pool)
-        posterior = None
-        if self._requires_posterior is not None:
-            posterior = resolve_posterior(estimator, allow_deterministic=not self._requires_posterior)
-            if dask_pool is not None:
+            dask_pool = DaskPool(X_pool)  # chunk lengths; the first row is checked on the client
+            if posterior is not None:
                 dask_pool.check_input(posterior)
-                n_rows = dask_pool.n_rows
-            else:
-                X_pool = posterior.check_input(X_pool)
-                n_rows = posterior.n_rows(X_pool)
+            n_rows = dask_pool.n_rows
+        elif posterior is not None:
+            X_pool = posterior.check_input(X_pool)
+            n_rows = posterior.n_rows(X_pool)
         else:
-            n_rows = dask_pool.n_rows if dask_pool is not None else _n_rows(X_pool)
+            n_rows = _n_rows(X_pool)
         if n_instances > n_rows:
             raise ValueError(
                 f"n_instances must be <= the pool size, got n_instances={n_instances} for a pool of {n_rows} rows."
