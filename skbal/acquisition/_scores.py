@@ -12,9 +12,10 @@ import warnings
 from collections.abc import Callable
 
 import numpy as np
-from scipy.special import entr
 
 from skbal.acquisition._validation import as_log_probs_array, class_sums, iter_prob_chunks
+
+_TINY64 = float(np.finfo(np.float64).tiny)
 
 _REFERENCES = """
     As defined by Houlsby et al. [1]_ and used with MC dropout by Gal et
@@ -69,8 +70,16 @@ def draw_means(probs_n_K_C: np.ndarray) -> np.ndarray:
     return np.matmul(probs_n_K_C.transpose(0, 2, 1), ones_K).astype(np.float64, copy=False)
 
 
+def _row_entropies(probs_n_C: np.ndarray) -> np.ndarray:
+    """-Σ_c p log p per row of a float64 (n, C) array, with 0 log 0 = 0
+    (a few times faster than scipy's ``entr`` and a sum over the short axis)."""
+    plogp_n_C = np.log(np.maximum(probs_n_C, _TINY64))
+    plogp_n_C *= probs_n_C
+    return 0.0 - plogp_n_C @ np.ones(probs_n_C.shape[1])  # 0.0 - x: no -0.0
+
+
 def _predictive_entropy_kernel(log_probs_n_K_C, probs_n_K_C):
-    return entr(draw_means(probs_n_K_C)).sum(axis=-1)
+    return _row_entropies(draw_means(probs_n_K_C))
 
 
 def _expected_entropy_kernel(log_probs_n_K_C, probs_n_K_C):

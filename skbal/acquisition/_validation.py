@@ -87,13 +87,17 @@ def iter_prob_chunks(
     array = as_log_probs_array(log_probs, name=name)
     n_samples, n_draws, n_classes = array.shape
     step = rows_per_chunk(n_draws, n_classes)
+    ones_C = np.ones(n_classes, dtype=array.dtype)
     for start in range(0, n_samples, step):
         rows = slice(start, min(start + step, n_samples))
         log_probs_n_K_C = array[rows]
         probs_n_K_C = np.exp(log_probs_n_K_C)
-        sums_n_K = class_sums(probs_n_K_C)
-        if not (np.abs(sums_n_K - 1.0) <= atol).all():  # NaN and inf fail here too
-            raise _diagnose(log_probs_n_K_C, sums_n_K, start, atol, name)
+        # |sum_c p - 1| per (row, draw), in place; NaN and inf fail the test.
+        deviation_nK = probs_n_K_C.reshape(-1, n_classes) @ ones_C
+        deviation_nK -= 1.0
+        np.abs(deviation_nK, out=deviation_nK)
+        if not deviation_nK.max() <= atol:
+            raise _diagnose(log_probs_n_K_C, class_sums(probs_n_K_C), start, atol, name)
         yield rows, log_probs_n_K_C, probs_n_K_C
 
 
