@@ -12,7 +12,12 @@ fresh child process (so peak memory is its own):
   ``bald`` and ``top_k``;
 - ``dask-1`` / ``dask-2``: a LocalCluster of 1 or 2 worker processes (one
   thread each, as Dask starts them: OMP/MKL threads = 1), the pool generated
-  and persisted on the workers, then ``strategy.select(net, X_dask)``.
+  and persisted on the workers, then ``strategy.select(net, X_dask)``;
+- ``dask-1-malloc`` / ``dask-2-malloc``: the same, without the
+  ``MALLOC_TRIM_THRESHOLD_=65536`` that Dask sets in its workers'
+  environment (``distributed.nanny.pre-spawn-environ``). Setting it turns
+  off glibc's dynamic mmap threshold, so every large temporary of a forward
+  pass is mmapped and unmapped again.
 
 The net is a small MC-dropout MLP (32 -> 64 -> dropout -> 64 -> dropout ->
 10, trained once in the parent and pickled to the children), K = 20 draws.
@@ -188,13 +193,18 @@ def _keep_peaks(processes: dict, new: dict) -> None:
         old["rss_peak_mib"] = max(old["rss_peak_mib"], stats["rss_peak_mib"])
 
 
-def run_dask(net, n_rows: int, n_workers: int, repeats: int) -> list[dict]:
+def run_dask(net, n_rows: int, n_workers: int, repeats: int, malloc_default: bool) -> list[dict]:
     import dask
     import dask.array as da
     from distributed import Client, LocalCluster, wait
 
-    with LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                      dashboard_address=None) as cluster, Client(cluster) as client:
+    environ = dict(dask.config.get("distributed.nanny.pre-spawn-environ"))
+    if not malloc_default:
+        environ.pop("MALLOC_TRIM_THRESHOLD_", None)
+    with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
+        cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                               dashboard_address=None)
+    with cluster, Client(cluster) as client:
         blocks = [
             da.from_delayed(dask.delayed(make_chunk)(i, rows), shape=(rows, N_FEATURES), dtype=np.float32)
             for i, rows in enumerate(chunk_sizes(n_rows))
@@ -228,7 +238,7 @@ def child(config: str, net_path: str, n_rows: int, repeats: int) -> None:
     elif config == "memory-whole":
         results = run_memory(net, n_rows, whole=True, repeats=repeats)
     else:
-        results = run_dask(net, n_rows, int(config.split("-")[1]), repeats)
+        results = run_dask(net, n_rows, int(config.split("-")[1]), repeats, malloc_default=config.count("-") == 1)
     print("RESULT " + json.dumps(results))
 
 
@@ -240,7 +250,7 @@ def child(config: str, net_path: str, n_rows: int, repeats: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=2**20)
-    parser.add_argument("--configs", default="memory,memory-1thread,memory-whole,dask-1,dask-2")
+    parser.add_argument("--configs", default="memory,memory-1thread,memory-whole,dask-1,dask-2,dask-1-malloc,dask-2-malloc")
     parser.add_argument("--repeats", type=int, default=3, help="queries per strategy; the fastest is reported")
     parser.add_argument("--out", default=None)
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
