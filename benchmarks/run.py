@@ -325,19 +325,40 @@ def run_edge(runner, grid, work):
 FIXED_MMAP_ENV = {"MALLOC_MMAP_THRESHOLD_": "131072"}
 
 
+MC_CALLS = ["mc.eval_forward", "mc.skbal", "mc.skbal_independent", "mc.predict_proba", "mc.baal"]
+
+
 def run_mc(runner, grid, pool_file):
-    records = []
+    """Each method once per round, the rounds one after the other (so that a
+    busy spell of the machine hits every method alike); the time of a method
+    is the median over the rounds, its memory comes from one more run with a
+    fixed mmap threshold."""
     params = dict(MC)
-    for call in ["mc.eval_forward", "mc.skbal", "mc.skbal_independent", "mc.predict_proba", "mc.baal"]:
+    calls = grid.get("mc_calls") or MC_CALLS
+    records = {}
+    for _ in range(grid.get("mc_rounds", 1)):
+        for call in calls:
+            key = f"{call}_rows{grid['mc_rows']}"
+            record = runner.run(key, call, pool_file, params, max_repeats=3) | {"rows": grid["mc_rows"]}
+            if call not in records:
+                records[call] = record
+            elif record["status"] == "ok" and records[call]["status"] == "ok":
+                merged = records[call]
+                for field in ("times", "peaks", "foreign_cpu_s"):
+                    merged[field] = merged.get(field, []) + record.get(field, [])
+                merged["median_s"] = float(np.median(merged["times"]))
+                merged["peak_extra_bytes"] = max(merged["peaks"])
+                share = sum(merged["foreign_cpu_s"]) / (sum(merged["times"]) * (os.cpu_count() or 1))
+                merged["foreign_cpu_share"] = share
+                merged["contended"] = share > CONTENDED
+    for call, record in records.items():
         key = f"{call}_rows{grid['mc_rows']}"
-        record = runner.run(key, call, pool_file, params, max_repeats=3) | {"rows": grid["mc_rows"]}
         memory = runner.run(key + "_fixed_mmap", call, pool_file, params, max_repeats=1, env=FIXED_MMAP_ENV)
         record["default_allocator_peak_extra_bytes"] = record.pop("peak_extra_bytes", None)
         if memory["status"] == "ok":
             record["peak_extra_bytes"] = memory["peak_extra_bytes"]
             record["fixed_mmap_seconds"] = memory["median_s"]
-        records.append(record)
-    return records
+    return list(records.values())
 
 
 def _int_list(value: str) -> list[int]:
@@ -396,6 +417,10 @@ def main(argv=None) -> int:
     parser.add_argument("--n-draws", type=_int_list, help="override the grid's K values, e.g. 20")
     parser.add_argument("--batch-sizes", type=_int_list, help="override the grid's batch sizes, e.g. 10,50")
     parser.add_argument("--mc-rows", type=int, help="override the number of pool rows of the MC section")
+    parser.add_argument("--mc-calls", type=lambda v: v.split(","),
+                        help="MC methods to run (default all), a subset of " + ",".join(MC_CALLS))
+    parser.add_argument("--mc-rounds", type=int, default=1,
+                        help="run the MC methods this many times in turn and report each one's median (default 1)")
     parser.add_argument("--anchor-calls", type=lambda v: v.split(","),
                         help="BatchBALD anchors to run, a subset of " + ",".join(BATCHBALD_ANCHORS))
     parser.add_argument("--anchor-settings", type=lambda v: [tuple(_int_list(x.replace("x", ","))) for x in
@@ -412,6 +437,7 @@ def main(argv=None) -> int:
     grid["anchor_calls"] = args.anchor_calls or BATCHBALD_ANCHORS
     grid["anchor_settings"] = args.anchor_settings
     grid["scoring_calls"] = args.scoring_calls
+    grid["mc_calls"], grid["mc_rounds"] = args.mc_calls, max(1, args.mc_rounds)
     sections = set(args.sections.split(","))
 
     work = tempfile.mkdtemp(prefix="skbal-bench-")
