@@ -12,8 +12,6 @@ import sys
 import numpy as np
 
 MIB = 2**20
-CONTENDED = 0.10  # share of the machine's CPU time taken by other processes
-CPUS = __import__("os").cpu_count() or 1
 
 
 def _time(seconds) -> str:
@@ -233,7 +231,7 @@ def mc_table(results, fmt):
         "mc.baal": "baal ModelWrapper.predict_on_dataset(iterations=20), batch 128",
     }
     floor = next((r for r in mc if r["call"] == "mc.eval_forward" and r["status"] == "ok"), None)
-    rounds = max(len(r.get("times", [])) for r in mc)
+    rounds = max(len(r.get("round_times", [])) for r in mc)
     rows = []
     for r in mc:
         ok = r["status"] == "ok"
@@ -247,19 +245,21 @@ def mc_table(results, fmt):
         if rounds > 1:
             # time over the floor's in the same round; * when other processes
             # took more than 10 % of the CPU during either call
-            per_round = []
-            for i, t in enumerate(r.get("times", [])):
-                if floor and i < len(floor["times"]):
-                    busy = any(rec.get("foreign_cpu_s", [0] * (i + 1))[i] > CONTENDED * t_ * CPUS
-                               for rec, t_ in ((r, t), (floor, floor["times"][i])))
-                    per_round.append(f"{t / floor['times'][i]:.2f}{'*' if busy else ''}")
+            per_round, quiet = [], []
+            for i, t in enumerate(r.get("round_times", [])):
+                if floor and i < len(floor["round_times"]):
+                    busy = r["round_contended"][i] or floor["round_contended"][i]
+                    per_round.append(f"{t / floor['round_times'][i]:.2f}{'*' if busy else ''}")
+                    if not busy:
+                        quiet.append(t / floor["round_times"][i])
+            row.append(f"{np.median(quiet):.2f} ({len(quiet)})" if quiet else "–")
             row.append(" ".join(per_round) or "–")
         rows.append(row)
     rows_n = mc[0]["rows"]
     headers = ["method", "time", "pool rows / s", "× floor", "peak extra MiB (fixed mmap threshold)",
                "peak extra MiB (default allocator, noisy)"]
     if rounds > 1:
-        headers.append("× floor, round by round")
+        headers += ["× floor, median of the quiet rounds (how many)", "× floor, round by round (* contended)"]
     return [_table(headers, rows, fmt, f"MC-dropout inference, {rows_n:,} rows, 784-512-512-10 MLP, K = 20"
                    + (f", median of {rounds} rounds" if rounds > 1 else ""))]
 

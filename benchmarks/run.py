@@ -340,13 +340,17 @@ def run_mc(runner, grid, pool_file):
         for call in calls:
             key = f"{call}_rows{grid['mc_rows']}"
             record = runner.run(key, call, pool_file, params, max_repeats=3) | {"rows": grid["mc_rows"]}
+            if record["status"] == "ok":
+                # one entry per round: the round's median time and its contention
+                record["round_times"] = [record["median_s"]]
+                record["round_contended"] = [bool(record.get("contended"))]
             if call not in records:
                 records[call] = record
             elif record["status"] == "ok" and records[call]["status"] == "ok":
                 merged = records[call]
-                for field in ("times", "peaks", "foreign_cpu_s"):
+                for field in ("times", "peaks", "foreign_cpu_s", "round_times", "round_contended"):
                     merged[field] = merged.get(field, []) + record.get(field, [])
-                merged["median_s"] = float(np.median(merged["times"]))
+                merged["median_s"] = float(np.median(merged["round_times"]))
                 merged["peak_extra_bytes"] = max(merged["peaks"])
                 share = sum(merged["foreign_cpu_s"]) / (sum(merged["times"]) * (os.cpu_count() or 1))
                 merged["foreign_cpu_share"] = share
