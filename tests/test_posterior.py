@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -253,6 +254,38 @@ def test_iterator_arguments_are_honoured(toy, digits):
     np.testing.assert_array_equal(
         sample_log_proba(halving, X, 4, random_state=0), sample_log_proba(net, X / 2, 4, random_state=0)
     )
+
+
+class _InPlaceInput(nn.Module):
+    """Clamps its input in place before an MLP: must not reach the pool."""
+
+    def __init__(self):
+        super().__init__()
+        self.mlp = nn.Sequential(nn.Linear(64, 16), nn.Dropout(0.5), nn.Linear(16, 10), nn.Softmax(dim=-1))
+
+    def forward(self, X):
+        return self.mlp(X.clamp_(max=0.25))
+
+
+@pytest.mark.parametrize("as_tensor", [False, True], ids=["numpy", "torch"])
+@pytest.mark.parametrize("n_mc_samples", [1, 4])
+def test_pool_not_mutated_by_a_module_working_in_place(toy, digits, n_mc_samples, as_tensor):
+    net = NeuralNetClassifier(_InPlaceInput, **toy.NET_KWARGS).initialize()
+    X = digits[0][:50].copy()
+    assert X.max() > 0.25
+    expected = X.copy()
+    pool = torch.from_numpy(X) if as_tensor else X
+    mc_dropout_log_proba(net, pool, n_mc_samples, random_state=0)
+    np.testing.assert_array_equal(X, expected)
+
+
+def test_read_only_pool(mlp_net, digits):
+    X = digits[0][:50].copy()
+    reference = sample_log_proba(mlp_net, X, 3, random_state=0)
+    X.setflags(write=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # torch warns on tensors over read-only arrays
+        np.testing.assert_array_equal(sample_log_proba(mlp_net, X, 3, random_state=0), reference)
 
 
 def test_float32_pool_is_not_copied(mlp_net, digits):

@@ -527,13 +527,16 @@ def _iter_batches(net, X):
             Xi, _ = unpack_data(batch)
             yield to_tensor(Xi, device=net.device)
         return
+    # Each minibatch is a copy, as skorch's collate makes one: a module that
+    # works in place on its input must not write to the caller's pool.
     for start in range(0, X.shape[0], batch_size):
         rows = X[start : start + batch_size]
         if sp.issparse(rows):
-            rows = rows.toarray()
-        if isinstance(rows, np.ndarray):
-            rows = torch.from_numpy(np.ascontiguousarray(rows))  # a view unless X is strided
-        yield rows.to(net.device)
+            yield torch.from_numpy(rows.toarray()).to(net.device)
+        elif isinstance(rows, np.ndarray):
+            yield torch.from_numpy(np.array(rows, order="C")).to(net.device)
+        else:
+            yield rows.to(net.device, copy=True)
 
 
 def _total_rows(X) -> int | None:
