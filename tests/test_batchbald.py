@@ -617,3 +617,40 @@ def test_global_rng_states_unchanged(random_state):
     joint_entropy(lp, n_joint_samples=100, random_state=random_state)
     assert _numpy_state_equal(np.random.get_state(), numpy_before)
     assert torch.equal(torch.get_rng_state(), torch_before)
+
+
+def _blas_threads():
+    from threadpoolctl import threadpool_info
+
+    return [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
+
+
+def test_blas_limit_is_lifted_when_the_last_overlapping_call_ends():
+    """BatchBALD runs BLAS on one thread; calls that overlap in time (threads)
+    share the process-wide limit, and the original thread counts come back
+    whatever order they end in."""
+    from skbal.acquisition._batchbald import _one_blas_thread
+
+    before = _blas_threads()
+    first, second = _one_blas_thread(), _one_blas_thread()
+    first.__enter__()
+    second.__enter__()
+    assert set(_blas_threads()) <= {1}
+    first.__exit__(None, None, None)  # the first to start ends first
+    assert set(_blas_threads()) <= {1}  # the second still runs on one thread
+    second.__exit__(None, None, None)
+    assert _blas_threads() == before
+
+
+def test_concurrent_calls_give_the_serial_result_and_restore_blas_threads():
+    from concurrent.futures import ThreadPoolExecutor
+
+    before = _blas_threads()
+    lp = R.clustered_log_probs(np.random.default_rng(540), 200, 8, 4)
+    expected = batchbald(lp, 5, random_state=0)
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda seed: batchbald(lp, 5, random_state=0), range(8)))
+    for indices, gains in results:
+        np.testing.assert_array_equal(indices, expected[0])
+        np.testing.assert_array_equal(gains, expected[1])
+    assert _blas_threads() == before

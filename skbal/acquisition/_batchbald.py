@@ -28,7 +28,9 @@ scored against every configuration.
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import threading
 
 import numpy as np
 from threadpoolctl import threadpool_limits
@@ -368,9 +370,33 @@ def _screen(state, probs_N_C_K, entropies_N_K, bounds_N, candidates_n, best, mar
     return candidates_n
 
 
+_blas_lock = threading.Lock()
+_blas_users = 0
+_blas_limiter = None
+
+
+@contextlib.contextmanager
 def _one_blas_thread():
-    """Limit BLAS to one thread (threadpoolctl is a scikit-learn dependency)."""
-    return threadpool_limits(limits=1, user_api="blas")
+    """BLAS on one thread while inside (threadpoolctl: a scikit-learn dependency).
+
+    The limit is process-wide, so calls running at the same time in several
+    threads share one: set by the first to enter, lifted by the last to
+    leave. (A limit per call, interleaved, would restore another call's
+    limit and leave BLAS on one thread for good.)
+    """
+    global _blas_users, _blas_limiter
+    with _blas_lock:
+        if _blas_users == 0:
+            _blas_limiter = threadpool_limits(limits=1, user_api="blas")
+        _blas_users += 1
+    try:
+        yield
+    finally:
+        with _blas_lock:
+            _blas_users -= 1
+            if _blas_users == 0:
+                _blas_limiter.restore_original_limits()
+                _blas_limiter = None
 
 
 def _argmax_lowest_index(gains_N: np.ndarray) -> int:
