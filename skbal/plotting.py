@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from skbal.simulation._summary import as_records
+
 __all__ = ["plot_label_histogram", "plot_learning_curves"]
 
 
@@ -23,13 +25,6 @@ def _pyplot():
     except ImportError as exc:
         raise ImportError('skbal.plotting needs matplotlib: pip install "skbal[plot]"') from exc
     return plt
-
-
-def _records(results) -> list[dict]:
-    records = results.to_dict("records") if hasattr(results, "to_dict") else list(results)
-    if not records:
-        raise ValueError("results is empty.")
-    return records
 
 
 def _strategies(records: list[dict]) -> list[str]:
@@ -68,7 +63,7 @@ def plot_learning_curves(results, *, ax=None, metric: str = "accuracy", quantile
     ['random', 'bald']
     """
     plt = _pyplot()
-    records = _records(results)
+    records = as_records(results)
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 4.5))
     low_q, high_q = quantiles
@@ -112,6 +107,8 @@ def plot_label_histogram(results, y_pool, *, ax=None, title=None):
     >>> import matplotlib
     >>> matplotlib.use("Agg")
     >>> import numpy as np
+
+from skbal.simulation._summary import as_records
     >>> from skbal.plotting import plot_label_histogram
     >>> results = [{"strategy": "bald", "repeat": 0, "queried_indices": np.array([0, 1, 2])}]
     >>> ax = plot_label_histogram(results, y_pool=["a", "b", "b", "c"])
@@ -119,7 +116,7 @@ def plot_label_histogram(results, y_pool, *, ax=None, title=None):
     [1.0, 2.0, 0.0]
     """
     plt = _pyplot()
-    records = _records(results)
+    records = as_records(results)
     y_pool = np.asarray(y_pool)
     classes = np.unique(y_pool)
     if ax is None:

@@ -7,12 +7,11 @@ import time
 
 from sklearn.base import clone
 
-from skbal.simulation._seeding import derived_seed, root_seed
-from skbal.simulation._simulator import ActiveLearningSimulator, check_run_sizes, n_rows_of
+from skbal.simulation._seeding import REPEATS, derived_seed, root_seed
+from skbal.simulation._simulator import ActiveLearningSimulator, check_run_sizes
+from skbal.utils import n_rows as count_rows
 
 __all__ = ["STRATEGY_NAMES", "compare_strategies", "get_strategy"]
-
-_REPEATS = 3  # seed stream of the repeats (0-2 are a run's own streams)
 
 #: Names accepted by :func:`get_strategy` and :func:`compare_strategies`.
 STRATEGY_NAMES = (
@@ -159,14 +158,14 @@ def compare_strategies(
         raise ValueError(f"n_repeats must be an int >= 1, got {n_repeats!r}.")
     if as_frame:
         _require_pandas()
-    n_rows = n_rows_of(X_pool)
+    n_rows = count_rows(X_pool)
     if len(y_pool) != n_rows:  # fail before any parallel work
         raise ValueError(f"y_pool has {len(y_pool)} labels for {n_rows} pool rows.")
     check_run_sizes(n_initial, query_size, budget, n_rows)
     simulator = ActiveLearningSimulator(estimator, None, n_initial=n_initial, query_size=query_size, budget=budget)
     root = root_seed(random_state)
     jobs = [
-        (name, repeat, clone(simulator).set_params(query_strategy=strategy, random_state=derived_seed(root, _REPEATS, repeat)))
+        (name, repeat, clone(simulator).set_params(query_strategy=strategy, random_state=derived_seed(root, REPEATS, repeat)))
         for name, strategy in named.items()
         for repeat in range(n_repeats)
     ]

@@ -13,6 +13,8 @@ from skbal.utils import check_random_state
 # random_state draw the same initial set and the same weights whatever the
 # strategy (a paired comparison).
 INITIAL, TRAINING, QUERY = 0, 1, 2
+# The stream of the repeats of compare_strategies, one seed per repeat.
+REPEATS = 3
 
 
 def root_seed(random_state) -> int:

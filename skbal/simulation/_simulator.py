@@ -10,8 +10,9 @@ from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.utils.validation import check_is_fitted
 
 from skbal.simulation._seeding import INITIAL, QUERY, TRAINING, derived_seed, root_seed, seeded_global_rngs
+from skbal.utils import n_rows as count_rows
 
-__all__ = ["ActiveLearningSimulator", "check_run_sizes", "n_rows_of"]
+__all__ = ["ActiveLearningSimulator", "check_run_sizes"]
 
 
 class ActiveLearningSimulator(ClassifierMixin, BaseEstimator):
@@ -141,7 +142,7 @@ class ActiveLearningSimulator(ClassifierMixin, BaseEstimator):
         self : ActiveLearningSimulator
         """
         y = np.asarray(y)
-        n_rows = n_rows_of(X)
+        n_rows = count_rows(X)
         if y.ndim != 1 or len(y) != n_rows:
             raise ValueError(f"y must be 1-D with one label per row of X ({n_rows}), got shape {y.shape}.")
         if (X_val is None) != (y_val is None):
@@ -258,11 +259,6 @@ def check_run_sizes(n_initial, query_size, budget, n_rows: int) -> tuple[int, in
     return tuple(checked)
 
 
-def n_rows_of(X) -> int:
-    shape = getattr(X, "shape", None)
-    return int(shape[0]) if shape is not None else len(X)
-
-
 def _take_rows(X, rows: np.ndarray):
     """``X[rows]`` for numpy, scipy sparse, pandas and torch inputs."""
     if hasattr(X, "iloc"):
@@ -322,7 +318,7 @@ def _query(strategy, model, X_pool, size: int) -> np.ndarray:
         if isinstance(indices, tuple):
             indices = indices[0]
     indices = np.asarray(indices).reshape(-1)
-    n_pool = n_rows_of(X_pool)
+    n_pool = count_rows(X_pool)
     if (
         len(indices) != size
         or not np.issubdtype(indices.dtype, np.integer)

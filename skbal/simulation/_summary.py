@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["format_summary", "summarize"]
+__all__ = ["as_records", "format_summary", "summarize"]
 
 
-def _records(results) -> list[dict]:
-    if hasattr(results, "to_dict"):  # a pandas DataFrame
-        return results.to_dict("records")
-    return list(results)
+def as_records(results) -> list[dict]:
+    """The records of :func:`compare_strategies`' results (a list of dicts or a DataFrame); never empty."""
+    records = results.to_dict("records") if hasattr(results, "to_dict") else list(results)
+    if not records:
+        raise ValueError("results is empty.")
+    return records
 
 
 def summarize(results, accuracies=(0.8, 0.9), *, groups=None) -> list[dict]:
@@ -51,9 +53,7 @@ def summarize(results, accuracies=(0.8, 0.9), *, groups=None) -> list[dict]:
     >>> [(key, row[key]) for row in summarize(results, [0.85]) for key in ("labels_to_0.85", "final_accuracy")]
     [('labels_to_0.85', 35.0), ('final_accuracy', 0.9)]
     """
-    records = _records(results)
-    if not records:
-        raise ValueError("results is empty.")
+    records = as_records(results)
     if groups is not None:
         groups = np.asarray(groups)
     accuracies = [float(a) for a in accuracies]

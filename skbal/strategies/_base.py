@@ -18,6 +18,7 @@ from skbal.posterior import resolve_posterior
 from skbal.strategies._blocks import Sampling, run_in_memory
 from skbal.strategies._modal import RetryGuard, caller_frame, expects_metrics
 from skbal.utils import check_random_state, spawn_seed
+from skbal.utils import n_rows as count_rows
 
 DROPOUT_MASKS = ("consistent", "independent")
 
@@ -166,7 +167,7 @@ class BaseQueryStrategy(BaseEstimator):
             X_pool = posterior.check_input(X_pool)
             n_rows = posterior.n_rows(X_pool)
         else:
-            n_rows = _n_rows(X_pool)
+            n_rows = count_rows(X_pool)
         if n_instances > n_rows:
             raise ValueError(
                 f"n_instances must be <= the pool size, got n_instances={n_instances} for a pool of {n_rows} rows."
@@ -245,10 +246,3 @@ def _is_dask_collection(X) -> bool:
     collection cannot exist unless dask is imported)."""
     dask = sys.modules.get("dask")
     return dask is not None and dask.is_dask_collection(X)
-
-
-def _n_rows(X) -> int:
-    shape = getattr(X, "shape", None)
-    if shape is not None and len(shape) >= 1:
-        return int(shape[0])
-    return len(X)

@@ -5,6 +5,22 @@ from __future__ import annotations
 import numpy as np
 
 
+def n_rows(X) -> int:
+    """Rows of an array, tensor, sparse matrix, DataFrame or sequence.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skbal.utils import n_rows
+    >>> n_rows(np.zeros((3, 2))), n_rows([[1], [2]])
+    (3, 2)
+    """
+    shape = getattr(X, "shape", None)
+    if shape is not None and len(shape) >= 1:
+        return int(shape[0])
+    return len(X)
+
+
 def to_numpy(array, *, name: str = "array") -> np.ndarray:
     """Return ``array`` as a numpy array without copying when possible.
 
