@@ -107,8 +107,6 @@ def plot_label_histogram(results, y_pool, *, ax=None, title=None):
     >>> import matplotlib
     >>> matplotlib.use("Agg")
     >>> import numpy as np
-
-from skbal.simulation._summary import as_records
     >>> from skbal.plotting import plot_label_histogram
     >>> results = [{"strategy": "bald", "repeat": 0, "queried_indices": np.array([0, 1, 2])}]
     >>> ax = plot_label_histogram(results, y_pool=["a", "b", "b", "c"])
