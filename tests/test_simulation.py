@@ -125,6 +125,23 @@ def test_simulator_is_reproducible_and_leaves_rngs_and_inputs_alone(split):
     assert not np.array_equal(other.initial_indices_, runs[0].initial_indices_)
 
 
+def test_runs_do_not_depend_on_the_global_rng_state(split):
+    """Weights are drawn inside fit, from the run's seed: not when the net was built."""
+    X, y, X_val, y_val = split
+    runs = []
+    for global_seed in (1, 2):
+        torch.manual_seed(global_seed)
+        np.random.seed(global_seed)
+        net = mc_dropout_mlp(64, 10, hidden_units=(16,), max_epochs=3, n_mc_samples=4)
+        torch.manual_seed(global_seed + 10)
+        sim = ActiveLearningSimulator(net, skbal.BALD(), n_initial=10, query_size=5, budget=5, random_state=4)
+        runs.append(sim.fit(X, y, X_val=X_val, y_val=y_val))
+    np.testing.assert_array_equal(runs[0].validation_scores_, runs[1].validation_scores_)
+    np.testing.assert_array_equal(runs[0].queried_indices_[0], runs[1].queried_indices_[0])
+    for a, b in zip(runs[0].estimator_.module_.parameters(), runs[1].estimator_.module_.parameters()):
+        assert torch.equal(a, b)
+
+
 def test_same_seed_means_same_start_whatever_the_strategy(split):
     X, y, X_val, y_val = split
     sims = [

@@ -3,8 +3,25 @@
 from __future__ import annotations
 
 import numpy as np
+import torch
+from torch import nn
 
 __all__ = ["mc_dropout_mlp"]
+
+
+class MLP(nn.Sequential):
+    """Linear -> ReLU -> Dropout per hidden layer, then a linear layer of logits.
+
+    A class, not an instance, is handed to skorch, so every ``fit`` of a clone
+    builds fresh weights from the (seeded) global torch RNG.
+    """
+
+    def __init__(self, n_features: int, n_classes: int, hidden_units=(128,), dropout: float = 0.5):
+        layers, width = [], int(n_features)
+        for units in hidden_units:
+            layers += [nn.Linear(width, int(units)), nn.ReLU(), nn.Dropout(dropout)]
+            width = int(units)
+        super().__init__(*layers, nn.Linear(width, int(n_classes)))
 
 
 def mc_dropout_mlp(
@@ -24,7 +41,9 @@ def mc_dropout_mlp(
 
     Linear → ReLU → Dropout for every hidden layer, then a linear output of
     logits (``CrossEntropyLoss``), trained with Adam without a validation
-    split. A model for experiments and demos on small data sets such as
+    split. The module is given to skorch as a class, so each ``fit`` (of
+    each clone) initialises new weights from the global torch RNG, which
+    :class:`ActiveLearningSimulator` seeds per round. A model for experiments and demos on small data sets such as
     digits; bring your own module for real work.
 
     Parameters
@@ -60,27 +79,23 @@ def mc_dropout_mlp(
     --------
     >>> from skbal.simulation import mc_dropout_mlp
     >>> net = mc_dropout_mlp(64, 10, hidden_units=(32,))
-    >>> net.module
-    Sequential(
+    >>> net.initialize().module_
+    MLP(
       (0): Linear(in_features=64, out_features=32, bias=True)
       (1): ReLU()
       (2): Dropout(p=0.5, inplace=False)
       (3): Linear(in_features=32, out_features=10, bias=True)
     )
     """
-    import torch
-    from torch import nn
-
     from skbal.posterior import MCDropoutClassifier
 
     if not 0 < dropout < 1:
         raise ValueError(f"dropout must be strictly between 0 and 1, got {dropout!r}.")
-    layers, width = [], int(n_features)
-    for units in hidden_units:
-        layers += [nn.Linear(width, int(units)), nn.ReLU(), nn.Dropout(dropout)]
-        width = int(units)
-    layers.append(nn.Linear(width, int(n_classes)))
     options = {
+        "module__n_features": int(n_features),
+        "module__n_classes": int(n_classes),
+        "module__hidden_units": tuple(int(units) for units in hidden_units),
+        "module__dropout": float(dropout),
         "criterion": nn.CrossEntropyLoss,
         "optimizer": torch.optim.Adam,
         "classes": np.arange(n_classes),
@@ -94,4 +109,4 @@ def mc_dropout_mlp(
         "random_state": random_state,
     }
     options.update(kwargs)
-    return MCDropoutClassifier(nn.Sequential(*layers), **options)
+    return MCDropoutClassifier(MLP, **options)

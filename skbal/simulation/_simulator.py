@@ -34,6 +34,10 @@ class ActiveLearningSimulator(ClassifierMixin, BaseEstimator):
     estimator : classifier
         Not fitted; cloned and trained from scratch every round (e.g.
         :class:`skbal.MCDropoutClassifier`, a Pipeline, a random forest).
+        Give a skorch net its module as a class (with ``module__*``
+        arguments), not an instance: skorch uses an instance's weights as
+        they are, so every round would start from the same, unseeded
+        weights.
     query_strategy : skbal strategy or callable
         A skbal strategy (its ``select`` is used), or any callable with
         modAL's signature ``strategy(estimator, X_pool, n_instances=n)``
