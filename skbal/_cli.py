@@ -91,7 +91,10 @@ def build_parser() -> argparse.ArgumentParser:
                      help="report the labels needed to reach these test accuracies")
     out.add_argument("--plot", default="skbal_learning_curves.png", help="PNG to write ('' for none)")
     out.add_argument("--results", default="", help="CSV file for the tidy per-round results ('' for none)")
-    out.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    noise = out.add_mutually_exclusive_group()
+    noise.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    noise.add_argument("-v", "--verbose", action="count", default=0,
+                       help="also each run's bars over rounds and long queries (best with --n-jobs 1)")
     return parser
 
 
@@ -169,7 +172,7 @@ def main(argv=None) -> int:
             budget=args.budget,
             n_repeats=args.n_repeats,
             n_jobs=args.n_jobs,
-            verbose=0 if args.quiet else 1,
+            verbose=0 if args.quiet else 1 + args.verbose,
             random_state=args.random_state,
         )
     except ValueError as exc:

@@ -13,6 +13,8 @@ What is tested:
   hands it; consistent masks are one set of K masks across blocks (a row
   copied into two blocks gets identical draws), independent masks differ
   between blocks.
+- BatchBALD without ``max_candidates`` samples block by block into one
+  array: the same as ``batchbald`` on one ``sample_log_proba`` pass.
 - BatchBALD's ``max_candidates``: ``max_candidates >= N`` equals None; when
   every chosen gain exceeds the best BALD score left out, a small
   ``max_candidates`` gives exactly the full result; the candidates are the
@@ -111,6 +113,17 @@ def test_power_bald_over_blocks_equals_stochastic_top_k(mlp_net, big_pool):
     expected = acquisition.stochastic_top_k(acquisition.bald(log_probs), 15, temperature=0.3, random_state=rng)
     np.testing.assert_array_equal(indices, expected)
     assert (indices >= BLOCK_ROWS).any() and (indices < BLOCK_ROWS).any()  # both blocks take part
+
+
+def test_batchbald_over_blocks_equals_batchbald_of_the_whole_pool(mlp_net, big_pool):
+    """Without max_candidates the samples are drawn block by block into one
+    array: with consistent masks, the same draws as one pass over the pool."""
+    indices, gains = skbal.BatchBALD(query_size=5, n_mc_samples=6, random_state=8).select(mlp_net, big_pool)
+    rng = check_random_state(8)
+    log_probs = skbal.sample_log_proba(mlp_net, big_pool, 6, random_state=spawn_seed(rng), dropout_masks="consistent")
+    expected = acquisition.batchbald(log_probs, 5, random_state=rng)
+    np.testing.assert_array_equal(indices, expected[0])
+    np.testing.assert_array_equal(gains, expected[1])
 
 
 def _copy_in_two_blocks(pool, row):

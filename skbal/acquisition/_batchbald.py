@@ -410,6 +410,7 @@ def batchbald(
     *,
     n_joint_samples: int = N_JOINT_SAMPLES,
     random_state=None,
+    callback=None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Greedy BatchBALD: a batch with maximal joint mutual information.
 
@@ -428,6 +429,10 @@ def batchbald(
         and extended by ancestral sampling.
     random_state : int, RandomState, Generator or None, default=None
         Used only in the sampled regime. Never the global numpy RNG.
+    callback : callable, default=None
+        Called as ``callback(index, gain)`` right after each point is
+        chosen, e.g. to drive a progress bar (skbal's :class:`~skbal.BatchBALD`
+        does with ``verbose`` on). Its return value is ignored.
 
     Returns
     -------
@@ -487,12 +492,17 @@ def batchbald(
     array([0, 1])
     >>> gains.round(4)  # the duplicate adds nothing once point 0 is known
     array([0.6931, 0.    ])
+    >>> _ = batchbald(log_probs, 2, callback=lambda i, gain: print(i, round(gain, 4)))
+    0 0.6931
+    1 0.0
     """
     array = as_log_probs_array(log_probs)
     n_samples, n_draws, _ = array.shape
     batch_size = check_count(batch_size, "batch_size", high=n_samples, high_name="the number of samples")
     n_joint_samples = check_count(n_joint_samples, "n_joint_samples")
     rng = check_random_state(random_state)
+    if callback is not None and not callable(callback):
+        raise TypeError(f"callback must be callable or None, got {callback!r}.")
 
     probs_N_C_K, entropies_N_K, gains_N = _prepare(array)
     state = _JointState(n_draws, n_joint_samples, rng)
@@ -505,8 +515,10 @@ def batchbald(
                 state.extend(probs_N_C_K[best].T)
                 best = _lazy_greedy_step(state, probs_N_C_K, entropies_N_K, gains_N, available_N)
             indices.append(best)
-            gains.append(gains_N[best])
+            gains.append(float(gains_N[best]))
             available_N[best] = False
+            if callback is not None:
+                callback(best, gains[-1])
     return np.asarray(indices, dtype=np.int64), np.asarray(gains, dtype=np.float64)
 
 

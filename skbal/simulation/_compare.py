@@ -115,7 +115,10 @@ def compare_strategies(
         backend, e.g. ``with joblib.parallel_backend("dask"):``.
     verbose : int, default=1
         1: a progress bar over runs (``tqdm.auto``, so it renders in
-        notebooks). 0: silent.
+        notebooks). 2 or more: also each run's own bars (rounds, and long
+        queries: see :class:`ActiveLearningSimulator`), run with
+        ``verbose - 1``; best with ``n_jobs=1``, as bars drawn in worker
+        processes print to the terminal, not to the notebook. 0: silent.
     random_state : int, RandomState, Generator or None, default=0
         Seeds all runs.
     as_frame : bool, default=False
@@ -162,7 +165,9 @@ def compare_strategies(
     if len(y_pool) != n_rows:  # fail before any parallel work
         raise ValueError(f"y_pool has {len(y_pool)} labels for {n_rows} pool rows.")
     check_run_sizes(n_initial, query_size, budget, n_rows)
-    simulator = ActiveLearningSimulator(estimator, None, n_initial=n_initial, query_size=query_size, budget=budget)
+    simulator = ActiveLearningSimulator(
+        estimator, None, n_initial=n_initial, query_size=query_size, budget=budget, verbose=max(0, verbose - 1)
+    )
     root = root_seed(random_state)
     jobs = [
         (name, repeat, clone(simulator).set_params(query_strategy=strategy, random_state=derived_seed(root, REPEATS, repeat)))

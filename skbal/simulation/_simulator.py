@@ -52,7 +52,9 @@ class ActiveLearningSimulator(ClassifierMixin, BaseEstimator):
         Labels acquired in all, beyond the initial set.
     verbose : int, default=0
         1 shows a progress bar over rounds (``tqdm.auto``, so it renders in
-        notebooks); 2 also prints one line per round.
+        notebooks); 2 also prints one line per round. A skbal strategy whose
+        own ``verbose`` is 0 runs with this one, so a query that takes more
+        than a second shows bars over its MC sampling and BatchBALD steps.
     random_state : int, RandomState, Generator or None, default=None
         Seeds everything random in the run: the initial set, the training of
         every round (the global Python, numpy and torch RNGs are seeded
@@ -178,7 +180,7 @@ class ActiveLearningSimulator(ClassifierMixin, BaseEstimator):
                 acquisition_seconds = None
                 if size:
                     pool = np.flatnonzero(~is_labelled)
-                    strategy = _seeded(self.query_strategy, derived_seed(root, QUERY, round_))
+                    strategy = _round_strategy(self.query_strategy, derived_seed(root, QUERY, round_), self.verbose)
                     start = time.perf_counter()
                     chosen = _query(strategy, model, _take_rows(X, pool), size)
                     acquisition_seconds = time.perf_counter() - start
@@ -308,9 +310,16 @@ def _fit_seeded(estimator, X, y, seed: int):
         return model.fit(X, y)
 
 
-def _seeded(strategy, seed: int):
-    if hasattr(strategy, "get_params") and "random_state" in strategy.get_params(deep=False):
-        return _with_seeds(strategy, seed)
+def _round_strategy(strategy, seed: int, verbose: int):
+    """The strategy of one round: a clone with ``seed`` for its unset
+    ``random_state`` and the simulator's ``verbose`` for its unset (0) one."""
+    if not hasattr(strategy, "get_params"):
+        return strategy  # a plain callable
+    params = strategy.get_params(deep=False)
+    if "random_state" in params:
+        strategy = _with_seeds(strategy, seed)
+    if verbose and params.get("verbose") == 0:
+        strategy = clone(strategy).set_params(verbose=verbose)
     return strategy
 
 

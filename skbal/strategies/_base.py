@@ -8,6 +8,7 @@ protocol on top.
 
 from __future__ import annotations
 
+import numbers
 import sys
 
 import numpy as np
@@ -15,10 +16,11 @@ from sklearn.base import BaseEstimator
 
 from skbal.acquisition._validation import check_count
 from skbal.posterior import resolve_posterior
-from skbal.strategies._blocks import Sampling, run_in_memory
+from skbal.strategies._blocks import Sampling, run_in_memory, sample_in_memory
 from skbal.strategies._modal import RetryGuard, caller_frame, expects_metrics
 from skbal.utils import check_random_state, spawn_seed
 from skbal.utils import n_rows as count_rows
+from skbal.utils._progress import query_progress
 
 DROPOUT_MASKS = ("consistent", "independent")
 
@@ -173,31 +175,33 @@ class BaseQueryStrategy(BaseEstimator):
                 f"n_instances must be <= the pool size, got n_instances={n_instances} for a pool of {n_rows} rows."
             )
         rng = check_random_state(self.random_state)
-        if posterior is None:
-            indices, scores = self._select(None, n_instances, rng, n_rows)
-        else:
-            n_mc_samples = self.n_mc_samples or posterior.default_n_mc_samples
-            n_mc_samples = check_count(n_mc_samples, "n_mc_samples")
-            sampling = Sampling(n_mc_samples, self.dropout_masks, spawn_seed(rng))
-            selector = self._selector(n_instances, rng)
-            if selector is not None:
-                if dask_pool is not None:
-                    candidates = dask_pool.run(posterior, sampling, selector)
-                else:
-                    candidates = run_in_memory(posterior, X_pool, n_rows, sampling, selector)
-                if candidates.n_rows != n_rows:  # never a result from part of the pool
-                    raise RuntimeError(f"Scored {candidates.n_rows} rows of a pool of {n_rows}; no result returned.")
-                indices, scores = selector.finish(candidates, rng)
-            elif dask_pool is not None:
-                raise ValueError(self._no_block_selection_message())
-            else:
-                log_probs_N_K_C = posterior.sample(
-                    X_pool, n_mc_samples, random_state=sampling.seed, dropout_masks=self.dropout_masks
-                )
-                indices, scores = self._select(log_probs_N_K_C, n_instances, rng, n_rows)
+        with query_progress(getattr(self, "verbose", 0), type(self).__name__):
+            indices, scores = self._query(posterior, X_pool, dask_pool, n_instances, n_rows, rng)
         return np.asarray(indices, dtype=np.int64), np.asarray(scores, dtype=np.float64)
 
+    def _query(self, posterior, X_pool, dask_pool, n_instances, n_rows, rng):
+        """The heavy part of :meth:`select`, on validated inputs."""
+        if posterior is None:
+            return self._select(None, n_instances, rng, n_rows)
+        n_mc_samples = check_count(self.n_mc_samples or posterior.default_n_mc_samples, "n_mc_samples")
+        sampling = Sampling(n_mc_samples, self.dropout_masks, spawn_seed(rng))
+        selector = self._selector(n_instances, rng)
+        if selector is None:
+            if dask_pool is not None:
+                raise ValueError(self._no_block_selection_message())
+            return self._select(sample_in_memory(posterior, X_pool, n_rows, sampling), n_instances, rng, n_rows)
+        if dask_pool is not None:
+            candidates = dask_pool.run(posterior, sampling, selector)
+        else:
+            candidates = run_in_memory(posterior, X_pool, n_rows, sampling, selector)
+        if candidates.n_rows != n_rows:  # never a result from part of the pool
+            raise RuntimeError(f"Scored {candidates.n_rows} rows of a pool of {n_rows}; no result returned.")
+        return selector.finish(candidates, rng)
+
     def _validate_params(self) -> None:
+        verbose = getattr(self, "verbose", 0)
+        if not isinstance(verbose, numbers.Integral) or verbose < 0:
+            raise ValueError(f"verbose must be an int >= 0 (or a bool), got {verbose!r}.")
         if getattr(self, "n_mc_samples", None) is not None:
             check_count(self.n_mc_samples, "n_mc_samples")
         masks = getattr(self, "dropout_masks", "consistent")

@@ -15,6 +15,7 @@ from skbal.strategies._base import BaseQueryStrategy
 from skbal.strategies._blocks import Candidates
 from skbal.strategies._common_doc import parameters, references
 from skbal.utils import spawn_seed
+from skbal.utils._progress import progress_phase
 
 
 class _PowerStrategy(BaseQueryStrategy):
@@ -30,12 +31,14 @@ class _PowerStrategy(BaseQueryStrategy):
         temperature=1.0,
         dropout_masks="independent",
         random_state=None,
+        verbose=0,
     ):
         self.query_size = query_size
         self.n_mc_samples = n_mc_samples
         self.temperature = temperature
         self.dropout_masks = dropout_masks
         self.random_state = random_state
+        self.verbose = verbose
 
     def _validate_params(self):
         super()._validate_params()
@@ -111,7 +114,7 @@ for _cls, _score, _summary in (
     _cls.__doc__ = "\n\n    ".join(
         [
             _summary,
-            parameters("query_size", "n_mc_samples", "temperature", "dropout_masks", "random_state"),
+            parameters("query_size", "n_mc_samples", "temperature", "dropout_masks", "random_state", "verbose"),
             "Notes\n    -----\n    "
             f"Scores with :func:`skbal.acquisition.{_score}`, then draws with\n"
             "    :func:`skbal.acquisition.stochastic_top_k` (mode ``\"power\"``). Points\n"
@@ -134,6 +137,7 @@ class BatchBALD(BaseQueryStrategy):
         max_candidates=None,
         dropout_masks="consistent",
         random_state=None,
+        verbose=0,
     ):
         self.query_size = query_size
         self.n_mc_samples = n_mc_samples
@@ -141,6 +145,7 @@ class BatchBALD(BaseQueryStrategy):
         self.max_candidates = max_candidates
         self.dropout_masks = dropout_masks
         self.random_state = random_state
+        self.verbose = verbose
 
     def _validate_params(self):
         super()._validate_params()
@@ -166,9 +171,7 @@ class BatchBALD(BaseQueryStrategy):
         return BatchBALDSelector(n_instances, int(self.max_candidates), int(self.n_joint_samples))
 
     def _select(self, log_probs_N_K_C, n_instances, rng, n_rows):
-        return acquisition.batchbald(
-            log_probs_N_K_C, n_instances, n_joint_samples=self.n_joint_samples, random_state=rng
-        )
+        return _greedy(log_probs_N_K_C, n_instances, self.n_joint_samples, rng)
 
     def _no_block_selection_message(self):
         return (
@@ -205,10 +208,20 @@ class BatchBALDSelector:
         )
 
     def finish(self, candidates: Candidates, rng):
-        chosen, gains = acquisition.batchbald(
-            candidates.payload, self.n_instances, n_joint_samples=self.n_joint_samples, random_state=rng
-        )
+        chosen, gains = _greedy(candidates.payload, self.n_instances, self.n_joint_samples, rng)
         return candidates.index[chosen], gains
+
+
+def _greedy(log_probs_n_K_C, n_instances: int, n_joint_samples: int, rng):
+    """:func:`skbal.acquisition.batchbald`, its steps reported to the query's progress bar."""
+    with progress_phase(n_instances, "greedy steps", "point") as update:
+        return acquisition.batchbald(
+            log_probs_n_K_C,
+            n_instances,
+            n_joint_samples=n_joint_samples,
+            random_state=rng,
+            callback=lambda index, gain: update(1),
+        )
 
 
 _MAX_CANDIDATES = """max_candidates : int, default=None
@@ -222,7 +235,13 @@ BatchBALD.__doc__ = "\n\n    ".join(
     [
         "BatchBALD: the batch whose labels jointly tell most about the model.",
         parameters(
-            "query_size", "n_mc_samples", "n_joint_samples", "dropout_masks", "random_state", masks="consistent"
+            "query_size",
+            "n_mc_samples",
+            "n_joint_samples",
+            "dropout_masks",
+            "random_state",
+            "verbose",
+            masks="consistent",
         ).replace("\n    dropout_masks :", "\n    " + _MAX_CANDIDATES + "\n    dropout_masks :"),
         "Notes\n    -----\n"
         "    Greedy maximisation of I[y_1..y_b; ω] with\n"

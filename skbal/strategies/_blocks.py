@@ -23,6 +23,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from skbal.acquisition._selection import tiered_top_k
+from skbal.utils._progress import progress_phase
 from skbal.utils._random import derive_seed
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "Sampling",
     "block_ranges",
     "run_in_memory",
+    "sample_in_memory",
     "take_rows",
 ]
 
@@ -223,16 +225,39 @@ def take_rows(X, lo: int, hi: int):
     return None
 
 
-def run_in_memory(posterior, X_prepared, n_rows: int, sampling: Sampling, selector) -> Candidates:
-    """Sample and score a validated in-memory pool block by block.
-
-    A pool that :func:`take_rows` cannot slice is sampled as one block.
-    """
-    accumulator = CandidateAccumulator(selector.capacity)
+def _blocks(X_prepared, n_rows: int) -> Iterator[tuple[int, int, object]]:
+    """``(lo, hi, rows)`` of each global block; a pool that :func:`take_rows`
+    cannot slice is one block."""
     if take_rows(X_prepared, 0, 1) is None:
-        blocks = [(0, n_rows, X_prepared)]
-    else:
-        blocks = ((lo, hi, take_rows(X_prepared, lo, hi)) for lo, hi in block_ranges(0, n_rows))
-    for lo, _, X_block in blocks:
-        accumulator.add(selector.score_block(sampling.sample(posterior, X_block, lo), lo))
+        yield 0, n_rows, X_prepared
+        return
+    for lo, hi in block_ranges(0, n_rows):
+        yield lo, hi, take_rows(X_prepared, lo, hi)
+
+
+def run_in_memory(posterior, X_prepared, n_rows: int, sampling: Sampling, selector) -> Candidates:
+    """Sample and score a validated in-memory pool block by block."""
+    accumulator = CandidateAccumulator(selector.capacity)
+    with progress_phase(n_rows, "MC sampling and scoring", "row") as update:
+        for lo, hi, X_block in _blocks(X_prepared, n_rows):
+            accumulator.add(selector.score_block(sampling.sample(posterior, X_block, lo), lo))
+            update(hi - lo)
     return accumulator.result()
+
+
+def sample_in_memory(posterior, X_prepared, n_rows: int, sampling: Sampling) -> np.ndarray:
+    """The (N, K, C) posterior samples of a validated in-memory pool, drawn
+    block by block (the same draws as :func:`run_in_memory` scores)."""
+    samples_N_K_C = None
+    with progress_phase(n_rows, "MC sampling", "row") as update:
+        for lo, hi, X_block in _blocks(X_prepared, n_rows):
+            block_n_K_C = sampling.sample(posterior, X_block, lo)
+            if samples_N_K_C is None:
+                if hi - lo == n_rows:
+                    samples_N_K_C = block_n_K_C  # one block: no copy
+                else:
+                    samples_N_K_C = np.empty((n_rows,) + block_n_K_C.shape[1:], dtype=block_n_K_C.dtype)
+            if samples_N_K_C is not block_n_K_C:
+                samples_N_K_C[lo:hi] = block_n_K_C
+            update(hi - lo)
+    return samples_N_K_C

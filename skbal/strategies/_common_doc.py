@@ -16,6 +16,11 @@ PARAMS = {
         Seeds the dropout masks (and the sampling, where the strategy
         samples). None draws fresh OS entropy; the global RNGs are never
         used or changed.""",
+    "verbose": """verbose : int, default=0
+        Positive: a query that runs longer than a second shows progress
+        bars (``tqdm.auto``, so they render in notebooks) over its MC
+        sampling and, for BatchBALD, its greedy steps. A Dask pool's
+        sampling reports through Dask's own progress tools instead.""",
     "n_joint_samples": """n_joint_samples : int, default=10_000
         M: the label configurations of the chosen points are enumerated
         while there are at most M, and M of them are sampled beyond.""",

@@ -30,11 +30,14 @@ class _TopKStrategy(BaseQueryStrategy):
 
     _score_function = None  # staticmethod(log_probs_N_K_C -> scores_N)
 
-    def __init__(self, *, query_size=10, n_mc_samples=None, dropout_masks="independent", random_state=None):
+    def __init__(
+        self, *, query_size=10, n_mc_samples=None, dropout_masks="independent", random_state=None, verbose=0
+    ):
         self.query_size = query_size
         self.n_mc_samples = n_mc_samples
         self.dropout_masks = dropout_masks
         self.random_state = random_state
+        self.verbose = verbose
 
     def _selector(self, n_instances, rng):
         return TopKSelector(type(self)._score_function, n_instances)
@@ -69,7 +72,7 @@ def _document(cls, summary: str, notes: str, refs: tuple[str, ...]):
     cls.__doc__ = "\n\n    ".join(
         [
             summary,
-            parameters("query_size", "n_mc_samples", "dropout_masks", "random_state"),
+            parameters("query_size", "n_mc_samples", "dropout_masks", "random_state", "verbose"),
             "Notes\n    -----\n    " + notes,
             references(*refs),
             _EXAMPLE.format(name=cls.__name__),
