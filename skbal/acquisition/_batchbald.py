@@ -36,7 +36,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from skbal.acquisition._scores import _predictive_entropy_kernel, plogp_class_sums
-from skbal.acquisition._validation import as_log_probs_array, check_count, iter_prob_chunks
+from skbal.acquisition._validation import as_log_probs_array, check_count, map_prob_chunks
 from skbal.utils import check_random_state
 
 #: Default number of sampled label configurations (as batchbald_redux).
@@ -237,7 +237,8 @@ def _prepare(log_probs):
     probs_N_C_K = np.empty((n_samples, n_classes, n_draws), dtype=array.dtype)
     entropies_N_K = np.empty((n_samples, n_draws))
     bald_N = np.empty(n_samples)
-    for rows, log_probs_n_K_C, probs_n_K_C in iter_prob_chunks(array):
+
+    def prepare(rows, log_probs_n_K_C, probs_n_K_C):
         probs_N_C_K[rows] = probs_n_K_C.transpose(0, 2, 1)
         plogp_n_K = plogp_class_sums(log_probs_n_K_C, probs_n_K_C)
         np.negative(plogp_n_K, out=entropies_N_K[rows])
@@ -245,6 +246,8 @@ def _prepare(log_probs):
         bald_n = _predictive_entropy_kernel(log_probs_n_K_C, probs_n_K_C)
         bald_n -= 0.0 - plogp_n_K.mean(axis=-1, dtype=np.float64)
         bald_N[rows] = np.maximum(bald_n, 0.0, out=bald_n)
+
+    map_prob_chunks(array, prepare)  # several threads for a large array: disjoint rows
     return probs_N_C_K, entropies_N_K, bald_N
 
 

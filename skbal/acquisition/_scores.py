@@ -1,7 +1,8 @@
 """Acquisition scores: (N, K, C) log-probabilities in, float64 (N,) out.
 
 Each function makes one validated pass over the samples in row chunks (see
-:func:`~skbal.acquisition._validation.iter_prob_chunks`): elementwise work in
+:func:`~skbal.acquisition._validation.map_prob_chunks`, on several threads
+for large arrays): elementwise work in
 the input's precision, sums over draws and the scores in float64. Higher
 scores mean more informative.
 """
@@ -13,7 +14,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from skbal.acquisition._validation import as_log_probs_array, class_sums, iter_prob_chunks
+from skbal.acquisition._validation import as_log_probs_array, class_sums, map_prob_chunks
 
 _TINY64 = float(np.finfo(np.float64).tiny)
 
@@ -33,11 +34,15 @@ _REFERENCES = """
 
 
 def _apply_rowwise(log_probs, kernel: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> np.ndarray:
-    """Run ``kernel(log_probs_n_K_C, probs_n_K_C) -> (n,)`` over validated chunks."""
+    """Run ``kernel(log_probs_n_K_C, probs_n_K_C) -> (n,)`` over validated chunks
+    (on several threads for a large array)."""
     array = as_log_probs_array(log_probs)
     scores_N = np.empty(array.shape[0], dtype=np.float64)
-    for rows, log_probs_n_K_C, probs_n_K_C in iter_prob_chunks(array):
+
+    def score(rows, log_probs_n_K_C, probs_n_K_C):
         scores_N[rows] = kernel(log_probs_n_K_C, probs_n_K_C)
+
+    map_prob_chunks(array, score)
     return scores_N
 
 
