@@ -629,10 +629,10 @@ def test_blas_limit_is_lifted_when_the_last_overlapping_call_ends():
     """BatchBALD runs BLAS on one thread; calls that overlap in time (threads)
     share the process-wide limit, and the original thread counts come back
     whatever order they end in."""
-    from skbal.acquisition._batchbald import _one_blas_thread
+    from skbal.utils._threads import one_blas_thread
 
     before = _blas_threads()
-    first, second = _one_blas_thread(), _one_blas_thread()
+    first, second = one_blas_thread(), one_blas_thread()
     first.__enter__()
     second.__enter__()
     assert set(_blas_threads()) <= {1}

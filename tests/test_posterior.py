@@ -99,7 +99,7 @@ def test_plain_net_predict_proba_unchanged(mlp_net, digits):
     assert np.array_equal(before, mlp_net.predict_proba(X))
 
 
-def test_uses_valid_iterator_and_infer_only(mlp_net, digits, monkeypatch):
+def test_samples_through_infer_never_forward_iter(mlp_net, digits, monkeypatch):
     def forbidden(*args, **kwargs):
         raise AssertionError("MC sampling must not call forward_iter/forward/predict_proba")
 

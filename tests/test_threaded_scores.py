@@ -16,13 +16,14 @@ import pytest
 import reference as R
 from skbal import acquisition
 from skbal.acquisition import _validation
+from skbal.utils import _threads
 
 
 @pytest.fixture
 def threads(monkeypatch):
     """Split any array of at least 2 chunks over up to 3 threads, recording the thread count."""
     used = []
-    original = _validation.ThreadPoolExecutor
+    original = _threads.ThreadPoolExecutor
 
     def executor(n_threads, **kwargs):
         used.append(n_threads)
@@ -30,7 +31,7 @@ def threads(monkeypatch):
 
     monkeypatch.setattr(_validation, "_ELEMENTS_PER_THREAD", 1)
     monkeypatch.setattr(_validation, "available_threads", lambda: 3)
-    monkeypatch.setattr(_validation, "ThreadPoolExecutor", executor)
+    monkeypatch.setattr(_threads, "ThreadPoolExecutor", executor)
     return used
 
 
@@ -43,7 +44,7 @@ def _log_probs(n, k=8, c=5, dtype=np.float32):
     "score", [acquisition.bald, acquisition.predictive_entropy, acquisition.expected_entropy, acquisition.margin]
 )
 def test_threads_give_bitwise_the_single_thread_scores(threads, score, dtype):
-    log_probs = _log_probs(40_000, dtype=dtype)  # 7 or 10 chunks
+    log_probs = _log_probs(40_000, dtype=dtype)  # 4 chunks
     with pytest.MonkeyPatch.context() as single:
         single.setattr(_validation, "available_threads", lambda: 1)
         expected = score(log_probs)
@@ -53,7 +54,7 @@ def test_threads_give_bitwise_the_single_thread_scores(threads, score, dtype):
 
 
 def test_threads_give_the_single_thread_batchbald(threads):
-    log_probs = _log_probs(50_000, k=6, c=3)  # 4 chunks
+    log_probs = _log_probs(90_000, k=6, c=3)  # 4 chunks
     with pytest.MonkeyPatch.context() as single:
         single.setattr(_validation, "available_threads", lambda: 1)
         expected = acquisition.batchbald(log_probs, 4, random_state=0)
@@ -79,4 +80,4 @@ def test_the_error_names_the_first_bad_row(threads):
 def test_available_threads_honours_omp_num_threads(monkeypatch, value, expected):
     monkeypatch.setenv("OMP_NUM_THREADS", value)
     n_cpus = len(os.sched_getaffinity(0))
-    assert _validation.available_threads() == (min(n_cpus, expected) if expected else n_cpus)
+    assert _threads.available_threads() == (min(n_cpus, expected) if expected else n_cpus)

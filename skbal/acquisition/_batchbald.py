@@ -28,16 +28,14 @@ scored against every configuration.
 
 from __future__ import annotations
 
-import contextlib
 import copy
-import threading
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 from skbal.acquisition._scores import _predictive_entropy_kernel, plogp_class_sums
 from skbal.acquisition._validation import as_log_probs_array, check_count, map_prob_chunks
 from skbal.utils import check_random_state
+from skbal.utils._threads import one_blas_thread
 
 #: Default number of sampled label configurations (as batchbald_redux).
 N_JOINT_SAMPLES = 10_000
@@ -373,35 +371,6 @@ def _screen(state, probs_N_C_K, entropies_N_K, bounds_N, candidates_n, best, mar
     return candidates_n
 
 
-_blas_lock = threading.Lock()
-_blas_users = 0
-_blas_limiter = None
-
-
-@contextlib.contextmanager
-def _one_blas_thread():
-    """BLAS on one thread while inside (threadpoolctl: a scikit-learn dependency).
-
-    The limit is process-wide, so calls running at the same time in several
-    threads share one: set by the first to enter, lifted by the last to
-    leave. (A limit per call, interleaved, would restore another call's
-    limit and leave BLAS on one thread for good.)
-    """
-    global _blas_users, _blas_limiter
-    with _blas_lock:
-        if _blas_users == 0:
-            _blas_limiter = threadpool_limits(limits=1, user_api="blas")
-        _blas_users += 1
-    try:
-        yield
-    finally:
-        with _blas_lock:
-            _blas_users -= 1
-            if _blas_users == 0:
-                _blas_limiter.restore_original_limits()
-                _blas_limiter = None
-
-
 def _argmax_lowest_index(gains_N: np.ndarray) -> int:
     """argmax with ties (up to round-off) going to the lowest index."""
     return int(np.flatnonzero(gains_N >= _tie_threshold(gains_N.max()))[0])
@@ -512,7 +481,7 @@ def batchbald(
     available_N = np.ones(n_samples, dtype=bool)
     indices, gains = [], []
     best = _argmax_lowest_index(gains_N)  # the first gain is the BALD score
-    with _one_blas_thread():
+    with one_blas_thread():
         for step in range(batch_size):
             if step > 0:
                 state.extend(probs_N_C_K[best].T)

@@ -10,25 +10,26 @@ scoring code after checking them.
 from __future__ import annotations
 
 import numbers
-import os
-import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
 from skbal.utils import to_numpy
+from skbal.utils._threads import available_threads, one_blas_thread, run_in_threads
 
 #: Default tolerance on |sum_c p_c - 1| for one (row, draw).
 NORMALISATION_ATOL = 1e-3
 
-# Rows per chunk are chosen so that one float64 chunk is ~2 MiB (L2-sized).
-_CHUNK_ELEMENTS = 1 << 18
+# Rows per chunk are chosen so that one chunk is 512 Ki elements (2 MiB of
+# float32, 4 MiB of float64): cache-sized, and long enough in numpy's
+# GIL-free calls for threads to overlap.
+_CHUNK_ELEMENTS = 1 << 19
 
 # Arrays of at least this many elements per thread are scored on several
-# threads (numpy's exp and products release the GIL). Below, the threads
-# lose more waiting for the GIL between numpy calls than they gain
-# (measured on 2 cores: 2M elements slower on 2 threads, 10M 1.6x faster).
+# threads (numpy's exp and products release the GIL). Below, a thread
+# waiting to take the GIL back after each numpy call loses more than the
+# second core gains (measured on 2 cores: at 2M to 10M elements the threads
+# often ran one after the other; at 50M, 1.8 times faster).
 _ELEMENTS_PER_THREAD = 1 << 22
 
 
@@ -106,65 +107,40 @@ def _chunk_rows(array: np.ndarray) -> list[slice]:
     return [slice(start, min(start + step, n_samples)) for start in range(0, n_samples, step)]
 
 
-def available_threads() -> int:
-    """CPUs this process may run on, at most ``OMP_NUM_THREADS`` when set
-    (joblib sets it in its workers so that nested work does not oversubscribe)."""
-    try:
-        n_threads = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        n_threads = os.cpu_count() or 1
-    limit = os.environ.get("OMP_NUM_THREADS", "")
-    if limit.strip().isdigit() and int(limit) > 0:
-        n_threads = min(n_threads, int(limit))
-    return max(1, n_threads)
-
-
 def map_prob_chunks(
     log_probs, func: Callable[[slice, np.ndarray, np.ndarray], None], *, name: str = "log_probs",
     atol: float = NORMALISATION_ATOL,
 ) -> None:
     """Call ``func(rows, log_probs_n_K_C, probs_n_K_C)`` on every validated chunk.
 
-    Chunks are ~2 MiB of rows. Both arrays keep the input's precision
+    Chunks are ``_CHUNK_ELEMENTS`` elements of rows. Both arrays keep the input's precision
     (float32 or float64); callers accumulate in float64 where it matters.
     The caller's array is never written to. ``probs_n_K_C`` is a buffer
     that the next chunk overwrites: ``func`` copies what it keeps.
 
     An array of at least ``_ELEMENTS_PER_THREAD`` elements per thread is cut
     into one run of consecutive chunks per thread (up to
-    :func:`available_threads`), so ``func`` must write only to its own
-    ``rows``. Each run stops at its first bad chunk and the runs are
+    :func:`~skbal.utils._threads.available_threads`), so ``func`` must
+    write only to its own ``rows``. BLAS stays on one thread meanwhile. Each run stops at its first bad chunk and the runs are
     checked in row order: the error raised is that of the first bad row,
     as on one thread.
     """
     array = as_log_probs_array(log_probs, name=name)
-    chunks = _chunk_rows(array)
+    chunks = _chunk_rows(array)  # the same chunks on any number of threads: the same results
     n_threads = min(available_threads(), len(chunks), array.size // _ELEMENTS_PER_THREAD)
 
     def run(part: list[slice]) -> None:
-        # One probability buffer per thread, reused chunk after chunk: a
-        # fresh array per chunk costs page faults (a new thread's malloc
-        # arena hands its memory back at every free).
+        # One probability buffer per thread, reused chunk after chunk.
         buffer = np.empty((chunks[0].stop - chunks[0].start,) + array.shape[1:], dtype=array.dtype)
         for rows in part:
             func(*_validated_chunk(array, rows, atol, name, buffer))
 
-    if n_threads <= 1:
-        run(chunks)
-        return
-    bounds = np.linspace(0, len(chunks), n_threads + 1).round().astype(int)
-    # Every thread waits until all have started: a thread that starts while
-    # another is already busy can wait milliseconds for the GIL.
-    started = threading.Barrier(n_threads)
-
-    def run_together(part: list[slice]) -> None:
-        started.wait()
-        run(part)
-
-    with ThreadPoolExecutor(n_threads, thread_name_prefix="skbal-scores") as executor:
-        futures = [executor.submit(run_together, chunks[lo:hi]) for lo, hi in zip(bounds[:-1], bounds[1:])]
-    for future in futures:
-        future.result()  # re-raises, in row order
+    with one_blas_thread():  # the chunks' products are too small to gain from BLAS threads
+        if n_threads <= 1:
+            run(chunks)
+        else:
+            bounds = np.linspace(0, len(chunks), n_threads + 1).round().astype(int)
+            run_in_threads(run, [chunks[lo:hi] for lo, hi in zip(bounds[:-1], bounds[1:])])
 
 
 def check_log_probs(log_probs, *, atol: float = NORMALISATION_ATOL) -> np.ndarray:
