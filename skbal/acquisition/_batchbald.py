@@ -238,10 +238,10 @@ def _prepare(log_probs):
 
     def prepare(rows, log_probs_n_K_C, probs_n_K_C):
         probs_N_C_K[rows] = probs_n_K_C.transpose(0, 2, 1)
-        plogp_n_K = plogp_class_sums(log_probs_n_K_C, probs_n_K_C)
-        np.negative(plogp_n_K, out=entropies_N_K[rows])
         # BALD = predictive entropy - expected entropy (as skbal.acquisition.bald)
         bald_n = _predictive_entropy_kernel(log_probs_n_K_C, probs_n_K_C)
+        plogp_n_K = plogp_class_sums(log_probs_n_K_C, probs_n_K_C, overwrite=True)  # probs are used up
+        np.negative(plogp_n_K, out=entropies_N_K[rows])
         bald_n -= 0.0 - plogp_n_K.mean(axis=-1, dtype=np.float64)
         bald_N[rows] = np.maximum(bald_n, 0.0, out=bald_n)
 

@@ -46,19 +46,21 @@ def _apply_rowwise(log_probs, kernel: Callable[[np.ndarray, np.ndarray], np.ndar
     return scores_N
 
 
-def plogp_class_sums(log_probs_n_K_C: np.ndarray, probs_n_K_C: np.ndarray) -> np.ndarray:
+def plogp_class_sums(log_probs_n_K_C: np.ndarray, probs_n_K_C: np.ndarray, *, overwrite: bool = False) -> np.ndarray:
     """Σ_c p log p per (row, draw), shape (n, K), with 0 log 0 = 0.
 
-    A log-probability of -inf makes p * log p NaN; only the (rare) affected
-    (row, draw) pairs are recomputed, so the common case costs no extra pass.
+    A log-probability of -inf makes p * log p = 0 * -inf NaN (validated
+    input has no other NaN); only the (rare) affected (row, draw) pairs are
+    recomputed, so the common case costs no extra pass. ``overwrite=True``
+    writes the products into ``probs_n_K_C`` (no temporary array).
     """
     with np.errstate(invalid="ignore"):
-        plogp_n_K_C = probs_n_K_C * log_probs_n_K_C
+        plogp_n_K_C = np.multiply(probs_n_K_C, log_probs_n_K_C, out=probs_n_K_C if overwrite else None)
     sums_n_K = class_sums(plogp_n_K_C)
     broken = np.isnan(sums_n_K)
     if broken.any():
         terms = plogp_n_K_C[broken]
-        terms[probs_n_K_C[broken] == 0.0] = 0.0
+        terms[np.isnan(terms)] = 0.0
         sums_n_K[broken] = terms.sum(axis=-1)
     return sums_n_K
 
@@ -88,12 +90,13 @@ def _predictive_entropy_kernel(log_probs_n_K_C, probs_n_K_C):
 
 
 def _expected_entropy_kernel(log_probs_n_K_C, probs_n_K_C):
-    return 0.0 - plogp_class_sums(log_probs_n_K_C, probs_n_K_C).mean(axis=-1, dtype=np.float64)
+    """Overwrites ``probs_n_K_C`` (a scratch chunk of map_prob_chunks)."""
+    return 0.0 - plogp_class_sums(log_probs_n_K_C, probs_n_K_C, overwrite=True).mean(axis=-1, dtype=np.float64)
 
 
 def _bald_kernel(log_probs_n_K_C, probs_n_K_C):
     mutual_information = _predictive_entropy_kernel(log_probs_n_K_C, probs_n_K_C)
-    mutual_information -= _expected_entropy_kernel(log_probs_n_K_C, probs_n_K_C)
+    mutual_information -= _expected_entropy_kernel(log_probs_n_K_C, probs_n_K_C)  # last: overwrites probs
     # >= 0 in exact arithmetic; round-off leaves tiny negatives.
     return np.maximum(mutual_information, 0.0, out=mutual_information)
 

@@ -9,8 +9,10 @@ scoring code after checking them.
 
 from __future__ import annotations
 
+import contextlib
 import numbers
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 
 import numpy as np
 
@@ -101,6 +103,32 @@ def _validated_chunk(array: np.ndarray, rows: slice, atol: float, name: str, buf
     return rows, log_probs_n_K_C, probs_n_K_C
 
 
+_scratch = threading.local()
+
+
+@contextlib.contextmanager
+def _scratch_buffer(shape: tuple[int, ...], dtype) -> Iterator[np.ndarray]:
+    """An array for one chunk's probabilities, kept by the thread between calls.
+
+    At most one chunk (4 MiB) per thread. A fresh array per call costs page
+    faults once the allocator has handed freed memory back to the OS: on
+    this project's machine as long as scoring a small pool. A nested call
+    (the buffer in use) gets a fresh array.
+    """
+    size = int(np.prod(shape))
+    cached = getattr(_scratch, "buffer", None)
+    if getattr(_scratch, "busy", False):
+        yield np.empty(shape, dtype)
+        return
+    if cached is None or cached.dtype != dtype or cached.size < size:
+        cached = _scratch.buffer = np.empty(size, dtype)
+    _scratch.busy = True
+    try:
+        yield cached[:size].reshape(shape)
+    finally:
+        _scratch.busy = False
+
+
 def _chunk_rows(array: np.ndarray) -> list[slice]:
     n_samples, n_draws, n_classes = array.shape
     step = rows_per_chunk(n_draws, n_classes)
@@ -115,8 +143,9 @@ def map_prob_chunks(
 
     Chunks are ``_CHUNK_ELEMENTS`` elements of rows. Both arrays keep the input's precision
     (float32 or float64); callers accumulate in float64 where it matters.
-    The caller's array is never written to. ``probs_n_K_C`` is a buffer
-    that the next chunk overwrites: ``func`` copies what it keeps.
+    The caller's array is never written to. ``probs_n_K_C`` is scratch:
+    ``func`` may overwrite it, the next chunk does, so ``func`` copies what
+    it keeps.
 
     An array of at least ``_ELEMENTS_PER_THREAD`` elements per thread is cut
     into one run of consecutive chunks per thread (up to
@@ -130,10 +159,9 @@ def map_prob_chunks(
     n_threads = min(available_threads(), len(chunks), array.size // _ELEMENTS_PER_THREAD)
 
     def run(part: list[slice]) -> None:
-        # One probability buffer per thread, reused chunk after chunk.
-        buffer = np.empty((chunks[0].stop - chunks[0].start,) + array.shape[1:], dtype=array.dtype)
-        for rows in part:
-            func(*_validated_chunk(array, rows, atol, name, buffer))
+        with _scratch_buffer((chunks[0].stop - chunks[0].start,) + array.shape[1:], array.dtype) as buffer:
+            for rows in part:
+                func(*_validated_chunk(array, rows, atol, name, buffer))
 
     with one_blas_thread():  # the chunks' products are too small to gain from BLAS threads
         if n_threads <= 1:
