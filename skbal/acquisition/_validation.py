@@ -137,7 +137,7 @@ def _chunk_rows(array: np.ndarray) -> list[slice]:
 
 def map_prob_chunks(
     log_probs, func: Callable[[slice, np.ndarray, np.ndarray], None], *, name: str = "log_probs",
-    atol: float = NORMALISATION_ATOL,
+    atol: float = NORMALISATION_ATOL, threads: bool = True,
 ) -> None:
     """Call ``func(rows, log_probs_n_K_C, probs_n_K_C)`` on every validated chunk.
 
@@ -147,7 +147,7 @@ def map_prob_chunks(
     ``func`` may overwrite it, the next chunk does, so ``func`` copies what
     it keeps.
 
-    An array of at least ``_ELEMENTS_PER_THREAD`` elements per thread is cut
+    With ``threads``, an array of at least ``_ELEMENTS_PER_THREAD`` elements per thread is cut
     into one run of consecutive chunks per thread (up to
     :func:`~skbal.utils._threads.available_threads`), so ``func`` must
     write only to its own ``rows``. BLAS stays on one thread meanwhile. Each run stops at its first bad chunk and the runs are
@@ -156,7 +156,7 @@ def map_prob_chunks(
     """
     array = as_log_probs_array(log_probs, name=name)
     chunks = _chunk_rows(array)  # the same chunks on any number of threads: the same results
-    n_threads = min(available_threads(), len(chunks), array.size // _ELEMENTS_PER_THREAD)
+    n_threads = min(available_threads(), len(chunks), array.size // _ELEMENTS_PER_THREAD) if threads else 1
 
     def run(part: list[slice]) -> None:
         with _scratch_buffer((chunks[0].stop - chunks[0].start,) + array.shape[1:], array.dtype) as buffer:
