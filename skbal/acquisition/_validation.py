@@ -141,18 +141,18 @@ def map_prob_chunks(
 ) -> None:
     """Call ``func(rows, log_probs_n_K_C, probs_n_K_C)`` on every validated chunk.
 
-    Chunks are ``_CHUNK_ELEMENTS`` elements of rows. Both arrays keep the input's precision
-    (float32 or float64); callers accumulate in float64 where it matters.
-    The caller's array is never written to. ``probs_n_K_C`` is scratch:
-    ``func`` may overwrite it, the next chunk does, so ``func`` copies what
-    it keeps.
+    Chunks are ``_CHUNK_ELEMENTS`` elements of rows. Both arrays keep the
+    input's precision (float32 or float64); callers accumulate in float64
+    where it matters. The caller's array is never written to.
+    ``probs_n_K_C`` is scratch: ``func`` may overwrite it, the next chunk
+    does, so ``func`` copies what it keeps.
 
-    With ``threads``, an array of at least ``_ELEMENTS_PER_THREAD`` elements per thread is cut
-    into one run of consecutive chunks per thread (up to
+    With ``threads``, an array of at least ``_ELEMENTS_PER_THREAD`` elements
+    per thread is cut into one run of consecutive chunks per thread (up to
     :func:`~skbal.utils._threads.available_threads`), so ``func`` must
-    write only to its own ``rows``. BLAS stays on one thread meanwhile. Each run stops at its first bad chunk and the runs are
-    checked in row order: the error raised is that of the first bad row,
-    as on one thread.
+    write only to its own ``rows``. BLAS stays on one thread meanwhile. Each
+    run stops at its first bad chunk and the runs are checked in row order:
+    the error raised is that of the first bad row, as on one thread.
     """
     array = as_log_probs_array(log_probs, name=name)
     chunks = _chunk_rows(array)  # the same chunks on any number of threads: the same results
