@@ -2,6 +2,8 @@
 
 - ``_seed_global_rngs`` (autouse): every test starts from seeded global numpy
   and torch RNGs, and their previous states come back afterwards.
+- ``no_sampling``: fails the test if an MC pass starts (for errors that
+  must come before any heavy work).
 - ``digits``: the digits data set, X scaled to [0, 1] as float32.
 - Tiny fitted nets on digits, module-scoped so that each test module trains
   each one once (well under a second each): ``mlp_net`` (softmax output,
@@ -22,6 +24,7 @@ from sklearn.datasets import load_digits
 from skorch import NeuralNetClassifier
 from torch import nn
 
+import skbal
 from skbal.posterior import MCDropoutClassifier
 
 
@@ -43,6 +46,15 @@ def seeded(seed: int = 0):
 def _seed_global_rngs():
     with seeded(0):
         yield
+
+
+@pytest.fixture
+def no_sampling(monkeypatch):
+    """Fails the test if an MC pass starts (a one-row dry run to check features is fine)."""
+    calls = []
+    monkeypatch.setattr(skbal.posterior._adapters, "mc_dropout_log_proba", lambda *a, **k: calls.append(1))
+    yield
+    assert calls == [], "an MC pass ran before the error"
 
 
 @pytest.fixture(scope="session")

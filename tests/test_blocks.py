@@ -188,14 +188,6 @@ def test_batchbald_max_candidates_chooses_among_the_top_bald(mlp_net, digits):
     np.testing.assert_allclose(gains, expected_gains, rtol=1e-12)
 
 
-@pytest.fixture
-def no_sampling(monkeypatch):
-    calls = []
-    monkeypatch.setattr(skbal.posterior._adapters, "mc_dropout_log_proba", lambda *a, **k: calls.append(1))
-    yield
-    assert calls == [], "an MC pass ran before the error"
-
-
 @pytest.mark.parametrize(
     "max_candidates, error, match",
     [(0, ValueError, "max_candidates"), (1.5, TypeError, "max_candidates"), (3, ValueError, "max_candidates")],

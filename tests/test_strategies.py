@@ -37,15 +37,6 @@ def pool(digits):
     return digits[0][150:450]
 
 
-@pytest.fixture
-def no_sampling(monkeypatch):
-    """Fails the test if an MC pass starts (a one-row dry run to check features is fine)."""
-    calls = []
-    monkeypatch.setattr(skbal.posterior._adapters, "mc_dropout_log_proba", lambda *a, **k: calls.append(1))
-    yield
-    assert calls == [], "an MC pass ran before the error"
-
-
 def test_default_instances():
     assert isinstance(skbal.batchbald, skbal.BatchBALD)
     assert isinstance(skbal.bald, skbal.BALD)

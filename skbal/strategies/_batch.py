@@ -79,8 +79,7 @@ class StochasticSelector:
         return Candidates.from_block(start, keys_n, scores_n, capacity=self.n_instances, first=first_n)
 
     def finish(self, candidates: Candidates, rng):
-        best = candidates.best(self.n_instances)
-        return candidates.index[best], candidates.score[best]
+        return candidates.take_best(self.n_instances)
 
 
 _POWER_EXAMPLE = """Examples

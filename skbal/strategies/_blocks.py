@@ -186,6 +186,11 @@ class Candidates:
             raise ValueError(f"Asked for the best {k} of {len(self)} candidates.")
         return tiered_top_k(self.key, k, self.first)
 
+    def take_best(self, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """``(index, score)`` of the best ``k`` rows, best first."""
+        best = self.best(k)
+        return self.index[best], self.score[best]
+
 
 class CandidateAccumulator:
     """Merge candidate sets as they arrive, in linear time and bounded memory."""

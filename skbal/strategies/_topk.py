@@ -64,8 +64,7 @@ class TopKSelector:
         return Candidates.from_block(start, scores_n, scores_n, capacity=self.n_instances)
 
     def finish(self, candidates: Candidates, rng):
-        best = candidates.best(self.n_instances)
-        return candidates.index[best], candidates.score[best]
+        return candidates.take_best(self.n_instances)
 
 
 def _document(cls, summary: str, notes: str, refs: tuple[str, ...]):
